@@ -1,0 +1,290 @@
+/**
+ * Low-level pieces of the binary codecs: a growable scratch writer, a bounds-checked reader,
+ * LEB128 varints (up to 2^53 − 1, canonical form only) and a bounded cache of short decoded
+ * strings. Everything here is internal to the codecs folder.
+ */
+import { utf8Decode } from './utf8.ts';
+
+const encoder = new TextEncoder();
+/** Scratch buffers above this size are dropped after use so that one huge record doesn't pin memory. */
+const KEEP_BYTES = 64 * 1024;
+const MAX_VARINT_BYTES = 8;
+
+/** Bytes the unsigned LEB128 varint of `n` takes. */
+export function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Appends to a reusable scratch buffer; `finish()` copies the bytes out once. */
+export class ByteWriter {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  /** True while an encode is using this writer (guards against re-entrant use). */
+  busy = false;
+  private readonly initialSize: number;
+
+  constructor(initialSize = 1024) {
+    this.initialSize = initialSize;
+    this.buf = new Uint8Array(initialSize);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+  }
+
+  private grow(needed: number): void {
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** Copies out what was written and rewinds (shrinking the scratch buffer if it grew large). */
+  finish(): Uint8Array {
+    const out = this.buf.slice(0, this.pos);
+    this.reset();
+    return out;
+  }
+
+  /** Rewinds without output (after a failed encode). */
+  reset(): void {
+    this.pos = 0;
+    if (this.buf.length > KEEP_BYTES) {
+      this.buf = new Uint8Array(this.initialSize);
+      this.view = new DataView(this.buf.buffer);
+    }
+  }
+
+  /** Writes one byte (room must have been ensured). */
+  u8(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  /** Writes a little-endian IEEE-754 double (room must have been ensured). */
+  f64(v: number): void {
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  /** Writes an unsigned LEB128 varint of a safe integer ≥ 0 (room must have been ensured). */
+  varint(n: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    while (n >= 0x80) {
+      buf[p++] = (n & 0x7f) | 0x80; // & works modulo 2^32, so the low 7 bits are right for any n
+      n = n >= 0x80000000 ? Math.floor(n / 128) : n >>> 7;
+    }
+    buf[p++] = n;
+    this.pos = p;
+  }
+
+  /**
+   * Writes a varint byte length then the UTF-8 bytes of `s`. Returns false (writing nothing) when
+   * `s` has a lone surrogate. Fast path: short ASCII strings, copied char by char.
+   */
+  string(s: string): boolean {
+    const n = s.length;
+    this.ensure(MAX_VARINT_BYTES + 3 * n);
+    if (n < 0x80) {
+      const buf = this.buf;
+      const p = this.pos;
+      buf[p] = n;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) return this.stringSlow(s);
+        buf[p + 1 + i] = c;
+      }
+      this.pos = p + 1 + n;
+      return true;
+    }
+    return this.stringSlow(s);
+  }
+
+  private stringSlow(s: string): boolean {
+    if (!s.isWellFormed()) return false;
+    const start = this.pos;
+    const body = start + MAX_VARINT_BYTES;
+    const { written } = encoder.encodeInto(s, this.buf.subarray(body));
+    this.varint(written);
+    this.buf.copyWithin(this.pos, body, body + written);
+    this.pos += written;
+    return true;
+  }
+}
+
+/** Why a {@link ByteReader} stopped: the reason and the byte offset (relative to the input). */
+export class ReadFailure {
+  readonly reason: string;
+  readonly offset: number;
+  constructor(reason: string, offset: number) {
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+/**
+ * Reads the input through a reusable scratch copy (so that no DataView is allocated per record),
+ * or in place for large inputs. Every read is bounds-checked and throws a {@link ReadFailure}.
+ */
+export class ByteReader {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  end = 0;
+  private readonly scratch: Uint8Array;
+  private readonly scratchView: DataView;
+
+  constructor(scratchSize = 4096) {
+    this.scratch = new Uint8Array(scratchSize);
+    this.scratchView = new DataView(this.scratch.buffer);
+    this.buf = this.scratch;
+    this.view = this.scratchView;
+  }
+
+  /** Starts reading `bytes` from offset 0. */
+  reset(bytes: Uint8Array): void {
+    if (bytes.length <= this.scratch.length) {
+      this.scratch.set(bytes);
+      this.buf = this.scratch;
+      this.view = this.scratchView;
+    } else {
+      this.buf = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    this.pos = 0;
+    this.end = bytes.length;
+  }
+
+  /** Throws a ReadFailure unless `n` more bytes are available. */
+  need(n: number, what: string): void {
+    if (n > this.end - this.pos) {
+      throw new ReadFailure(`truncated: ${what} needs ${n} bytes, ${this.end - this.pos} left`, this.pos);
+    }
+  }
+
+  /** Reads one byte. */
+  u8(what: string): number {
+    if (this.pos >= this.end) throw new ReadFailure(`truncated: ${what} missing`, this.pos);
+    return this.buf[this.pos++] as number;
+  }
+
+  /** Reads a little-endian double. */
+  f64(what: string): number {
+    if (this.end - this.pos < 8) this.need(8, what);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Reads a canonical unsigned LEB128 varint (at most 8 bytes, value ≤ 2^53 − 1). */
+  varint(what: string): number {
+    const start = this.pos;
+    if (start < this.end) {
+      const b = this.buf[start] as number;
+      if (b < 0x80) {
+        this.pos = start + 1;
+        return b;
+      }
+    }
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      if (this.pos >= this.end) throw new ReadFailure(`truncated: ${what} (varint) missing`, start);
+      const b = this.buf[this.pos++] as number;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (b === 0 && i > 0) throw new ReadFailure(`${what} (varint) is not in canonical form`, start);
+        if (result > Number.MAX_SAFE_INTEGER) throw new ReadFailure(`${what} (varint) exceeds 2^53 - 1`, start);
+        return result;
+      }
+      scale *= 128;
+    }
+    throw new ReadFailure(`${what} (varint) is longer than ${MAX_VARINT_BYTES} bytes`, start);
+  }
+
+  /** Reads a varint length then that many UTF-8 bytes; short ones go through `cache` if given. */
+  string(what: string, cache?: StringCache): string {
+    const lengthAt = this.pos;
+    const n = this.varint(`${what} length`);
+    if (n > this.end - this.pos) {
+      throw new ReadFailure(`truncated: ${what} needs ${n} bytes, ${this.end - this.pos} left`, lengthAt);
+    }
+    const start = this.pos;
+    this.pos = start + n;
+    if (cache !== undefined && n <= cache.maxBytes) return cache.get(this.buf, start, n, what);
+    return decodeUtf8(this.buf, start, n, what);
+  }
+}
+
+/** Decodes `n` bytes at `start`: a quick loop for short ASCII, the strict TextDecoder otherwise. */
+function decodeUtf8(buf: Uint8Array, start: number, n: number, what: string): string {
+  if (n <= 32) {
+    let s = '';
+    for (let i = start; i < start + n; i++) {
+      const c = buf[i] as number;
+      if (c >= 0x80) return decodeUtf8Strict(buf, start, n, what);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decodeUtf8Strict(buf, start, n, what);
+}
+
+function decodeUtf8Strict(buf: Uint8Array, start: number, n: number, what: string): string {
+  try {
+    return utf8Decode(buf, start, start + n);
+  } catch {
+    throw new ReadFailure(`${what} is not valid UTF-8`, start);
+  }
+}
+
+/**
+ * A bounded, direct-mapped cache from short UTF-8 byte strings to decoded strings (FNV-1a hash of
+ * the bytes → slot; a colliding entry replaces the old one). It saves building (and interning)
+ * the same metric names for every record.
+ */
+export class StringCache {
+  readonly maxBytes: number;
+  private readonly mask: number;
+  private readonly keys: Uint8Array;
+  private readonly lengths: Int32Array;
+  private readonly values: string[];
+
+  /** `slots` must be a power of two. */
+  constructor(slots: number, maxBytes: number) {
+    this.maxBytes = maxBytes;
+    this.mask = slots - 1;
+    this.keys = new Uint8Array(slots * maxBytes);
+    this.lengths = new Int32Array(slots).fill(-1);
+    this.values = Array.from({ length: slots }, () => '');
+  }
+
+  /** The string of `buf[start, start + n)` (n ≤ maxBytes); throws ReadFailure on invalid UTF-8. */
+  get(buf: Uint8Array, start: number, n: number, what: string): string {
+    let h = 0x811c9dc5;
+    for (let i = start; i < start + n; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    const slot = (h ^ (h >>> 15)) & this.mask;
+    const keys = this.keys;
+    const base = slot * this.maxBytes;
+    if (this.lengths[slot] === n) {
+      let i = 0;
+      while (i < n && keys[base + i] === buf[start + i]) i++;
+      if (i === n) return this.values[slot] as string;
+    }
+    const value = decodeUtf8(buf, start, n, what);
+    keys.set(buf.subarray(start, start + n), base);
+    this.lengths[slot] = n;
+    this.values[slot] = value;
+    return value;
+  }
+}

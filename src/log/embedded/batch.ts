@@ -1,0 +1,165 @@
+/**
+ * The embedded backend's record-batch format: one SQLite row holds one batch of records of one
+ * partition, as a single blob.
+ *
+ * Layout (little-endian):
+ *   header   magic u8 = 0x53 ('S'), version u8 = 1, count u32, crc32 u32 (zlib CRC-32 of the body)
+ *   body     `count` records, each:
+ *              offsetDelta u32        offset − the batch's base offset (gaps appear after compaction)
+ *              timestamp   f64        event time in ms (a double holds every ms timestamp exactly)
+ *              keyLength   i32        −1 for a null key
+ *              key         bytes
+ *              valueLength u32
+ *              value       bytes
+ *              headerCount u16
+ *              headers     headerCount × (nameLength u16, name UTF-8, valueLength u32, value bytes)
+ * The CRC guards against storage corruption; a mismatch raises LOG_STORAGE_CORRUPT instead of
+ * returning garbage.
+ */
+import { crc32 } from 'node:zlib';
+import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { LogRecord, RecordHeaders } from '../types.ts';
+
+const MAGIC = 0x53;
+const VERSION = 1;
+const HEADER_BYTES = 10;
+const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** One record to encode into a batch: its offset delta and contents. */
+export interface BatchEntry {
+  readonly offsetDelta: number;
+  readonly timestamp: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array;
+  readonly headers: RecordHeaders | undefined;
+}
+
+function encodedHeaderNames(headers: RecordHeaders | undefined): Array<[Uint8Array, Uint8Array]> | null {
+  if (headers === undefined) return null;
+  let out: Array<[Uint8Array, Uint8Array]> | null = null;
+  for (const name in headers) {
+    (out ??= []).push([utf8.encode(name), headers[name]!]);
+  }
+  return out;
+}
+
+/** Encodes entries into one batch blob. */
+export function encodeBatch(entries: readonly BatchEntry[]): Uint8Array {
+  const headerBytes: Array<Array<[Uint8Array, Uint8Array]> | null> = new Array(entries.length);
+  let size = HEADER_BYTES;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const hs = encodedHeaderNames(e.headers);
+    headerBytes[i] = hs;
+    size += 4 + 8 + 4 + (e.key?.byteLength ?? 0) + 4 + e.value.byteLength + 2;
+    if (hs !== null) for (const [n, v] of hs) size += 2 + n.byteLength + 4 + v.byteLength;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  buf[0] = MAGIC;
+  buf[1] = VERSION;
+  buf.writeUInt32LE(entries.length, 2);
+  let o = HEADER_BYTES;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    buf.writeUInt32LE(e.offsetDelta, o);
+    buf.writeDoubleLE(e.timestamp, o + 4);
+    o += 12;
+    if (e.key === null) {
+      buf.writeInt32LE(-1, o);
+      o += 4;
+    } else {
+      buf.writeInt32LE(e.key.byteLength, o);
+      buf.set(e.key, o + 4);
+      o += 4 + e.key.byteLength;
+    }
+    buf.writeUInt32LE(e.value.byteLength, o);
+    buf.set(e.value, o + 4);
+    o += 4 + e.value.byteLength;
+    const hs = headerBytes[i];
+    buf.writeUInt16LE(hs?.length ?? 0, o);
+    o += 2;
+    if (hs != null) {
+      for (const [n, v] of hs) {
+        buf.writeUInt16LE(n.byteLength, o);
+        buf.set(n, o + 2);
+        o += 2 + n.byteLength;
+        buf.writeUInt32LE(v.byteLength, o);
+        buf.set(v, o + 4);
+        o += 4 + v.byteLength;
+      }
+    }
+  }
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 6);
+  return buf;
+}
+
+function corrupt(where: string, reason: string): SluiceError {
+  return new SluiceError(ErrorCode.LOG_STORAGE_CORRUPT, `corrupt record batch in ${where}: ${reason}`, { details: { where } });
+}
+
+/**
+ * Decodes the records of a batch whose offset is ≥ `fromOffset`, appending at most `limit` of them
+ * to `out`. Keys, values and header values are views into `blob` (no copies). Returns how many
+ * records were appended.
+ */
+export function decodeBatch(
+  blob: Uint8Array,
+  meta: { readonly topic: string; readonly partition: number; readonly baseOffset: number },
+  fromOffset: number,
+  limit: number,
+  out: LogRecord[],
+): number {
+  const where = `${meta.topic}/${meta.partition}@${meta.baseOffset}`;
+  const buf = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (buf.length < HEADER_BYTES || buf[0] !== MAGIC || buf[1] !== VERSION) throw corrupt(where, 'bad magic or version');
+  const count = buf.readUInt32LE(2);
+  if (crc32(buf.subarray(HEADER_BYTES)) !== buf.readUInt32LE(6)) throw corrupt(where, 'CRC mismatch');
+  const { topic, partition, baseOffset } = meta;
+  let o = HEADER_BYTES;
+  let added = 0;
+  try {
+    for (let i = 0; i < count && added < limit; i++) {
+      const offset = baseOffset + buf.readUInt32LE(o);
+      const timestamp = buf.readDoubleLE(o + 4);
+      o += 12;
+      const keyLength = buf.readInt32LE(o);
+      o += 4;
+      let key: Uint8Array | null = null;
+      if (keyLength >= 0) {
+        key = buf.subarray(o, o + keyLength);
+        o += keyLength;
+      }
+      const valueLength = buf.readUInt32LE(o);
+      const value = buf.subarray(o + 4, o + 4 + valueLength);
+      o += 4 + valueLength;
+      const headerCount = buf.readUInt16LE(o);
+      o += 2;
+      let headers = EMPTY_HEADERS;
+      if (headerCount > 0) {
+        const h: Record<string, Uint8Array> = {};
+        for (let j = 0; j < headerCount; j++) {
+          const nameLength = buf.readUInt16LE(o);
+          const name = utf8Decoder.decode(buf.subarray(o + 2, o + 2 + nameLength));
+          o += 2 + nameLength;
+          const vLength = buf.readUInt32LE(o);
+          h[name] = buf.subarray(o + 4, o + 4 + vLength);
+          o += 4 + vLength;
+        }
+        headers = h;
+      }
+      if (offset < fromOffset) continue;
+      out.push({ topic, partition, offset, timestamp, key, value, headers });
+      added++;
+    }
+  } catch (error) {
+    throw corrupt(where, `truncated record (${(error as Error).message})`);
+  }
+  return added;
+}
+
+/** Number of records in a batch blob, from its header. */
+export function batchCount(blob: Uint8Array): number {
+  return (blob[2]! | (blob[3]! << 8) | (blob[4]! << 16)) + blob[5]! * 0x1000000;
+}

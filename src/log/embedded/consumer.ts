@@ -1,0 +1,319 @@
+/**
+ * The embedded consumer: positions per assigned partition, batched reads from the partition log,
+ * and, when subscribed, membership of a consumer group (group-coordinator.ts) whose rebalances take
+ * effect inside `poll`, as in Kafka.
+ */
+import { randomUUID } from 'node:crypto';
+import type { StatementSync } from 'node:sqlite';
+import { ErrorCode, SluiceError } from '../../errors.ts';
+import type {
+  CommittedOffset,
+  Consumer,
+  ConsumerOptions,
+  LogRecord,
+  PartitionLag,
+  RebalanceListener,
+  SeekTarget,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../types.ts';
+import { assertOffset, assertOpen, assertPartition, definedOnly } from '../validate.ts';
+import type { EmbeddedContext } from './context.ts';
+
+/** Defaults of consumer options. */
+export const CONSUMER_DEFAULTS = {
+  isolationLevel: 'read_committed',
+  autoOffsetReset: 'earliest',
+  maxPollRecords: 10_000,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+} as const;
+
+/** How often a waiting poll looks for records appended by other processes. */
+const CROSS_PROCESS_POLL_MS = 5;
+
+const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+
+interface Membership {
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly topics: readonly string[];
+  readonly listener: RebalanceListener | undefined;
+  generation: number | null;
+  acknowledged: number;
+  heartbeat: NodeJS.Timeout;
+}
+
+/** A consumer on the embedded log. */
+export class EmbeddedConsumer implements Consumer {
+  readonly #ctx: EmbeddedContext;
+  readonly #options: Required<Omit<ConsumerOptions, 'groupId'>> & { groupId: string | undefined };
+  readonly #onClose: () => void;
+  /** Next offset to read, per assigned partition. */
+  #positions = new Map<string, { tp: TopicPartition; position: number }>();
+  #membership: Membership | null = null;
+  #rotation = 0;
+  #closed = false;
+  readonly #dataVersionQuery: StatementSync;
+
+  constructor(ctx: EmbeddedContext, options: ConsumerOptions, onClose: () => void) {
+    this.#ctx = ctx;
+    this.#options = { ...CONSUMER_DEFAULTS, ...definedOnly(options), groupId: options.groupId };
+    this.#onClose = onClose;
+    this.#dataVersionQuery = ctx.db.prepare('PRAGMA data_version');
+    for (const name of ['maxPollRecords', 'sessionTimeoutMs', 'heartbeatIntervalMs'] as const) {
+      const v = this.#options[name];
+      if (!Number.isSafeInteger(v) || v < 1) {
+        throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `consumer option ${name} must be a positive integer, got ${String(v)}`, { details: { path: name } });
+      }
+    }
+    if (options.groupId !== undefined && (typeof options.groupId !== 'string' || options.groupId.length === 0)) {
+      throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `consumer option groupId must be a non-empty string, got ${JSON.stringify(options.groupId)}`);
+    }
+  }
+
+  subscribe(topics: readonly string[], listener?: RebalanceListener): Promise<void> {
+    return this.#run(() => {
+      const groupId = this.#requireGroup('subscribe');
+      if (!Array.isArray(topics) || topics.length === 0) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'subscribe() needs a non-empty array of topic names');
+      for (const t of topics) this.#ctx.topics.get(t);
+      if (this.#membership !== null || this.#positions.size > 0) {
+        throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'this consumer is already subscribed or assigned; use a new consumer');
+      }
+      const memberId = randomUUID();
+      this.#ctx.groups.join(groupId, memberId, topics, this.#options.sessionTimeoutMs);
+      const heartbeat = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
+      heartbeat.unref();
+      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat };
+    });
+  }
+
+  assign(partitions: readonly TopicPartition[]): Promise<void> {
+    return this.#run(() => {
+      if (this.#membership !== null) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'this consumer is subscribed to a group; assign() needs a consumer without subscribe()');
+      if (!Array.isArray(partitions)) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'assign() takes an array of { topic, partition }');
+      for (const tp of partitions) {
+        const topic = this.#ctx.topics.get(tp.topic);
+        assertPartition(tp.topic, tp.partition, topic.config.partitions);
+      }
+      this.#positions = new Map();
+      this.#take(partitions);
+    });
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.#positions.values()].map((p) => p.tp);
+  }
+
+  generation(): number | null {
+    return this.#membership?.generation ?? null;
+  }
+
+  /** Member id and generation for fencing a transactional offset commit; null outside a group. */
+  fence(): { memberId: string; generation: number } | null {
+    const m = this.#membership;
+    return m === null || m.generation === null ? null : { memberId: m.memberId, generation: m.generation };
+  }
+
+  async poll(options: { readonly maxRecords?: number; readonly timeoutMs?: number } = {}): Promise<LogRecord[]> {
+    assertOpen(this.#closed, 'consumer');
+    const maxRecords = options.maxRecords ?? this.#options.maxPollRecords;
+    const timeoutMs = options.timeoutMs ?? 1_000;
+    const deadline = performance.now() + timeoutMs;
+    let version = -1;
+    for (;;) {
+      if (this.#membership !== null) await this.#syncGroup(this.#membership);
+      const current = this.#dataVersion();
+      if (current !== version) {
+        version = current;
+        const records = this.#read(maxRecords);
+        if (records.length > 0) return records;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || this.#closed) return [];
+      await this.#ctx.appended.wait(Math.min(left, CROSS_PROCESS_POLL_MS));
+    }
+  }
+
+  /**
+   * Changes whenever any process appends (so an idle poll skips the reads): SQLite's data_version
+   * counts other connections' commits, the partition log counts this connection's own.
+   */
+  #dataVersion(): number {
+    return (this.#dataVersionQuery.get() as { data_version: number }).data_version * 0x100000 + this.#ctx.log.appendCount;
+  }
+
+  #read(maxRecords: number): LogRecord[] {
+    const out: LogRecord[] = [];
+    const entries = [...this.#positions.values()];
+    const n = entries.length;
+    if (n === 0) return out;
+    const start = this.#rotation++ % n;
+    for (let i = 0; i < n && out.length < maxRecords; i++) {
+      const entry = entries[(start + i) % n]!;
+      const topic = this.#ctx.topics.get(entry.tp.topic);
+      const { startOffset, endOffset } = this.#ctx.log.bounds(topic, entry.tp.partition);
+      if (entry.position < startOffset || entry.position > endOffset) {
+        entry.position = this.#options.autoOffsetReset === 'earliest' ? startOffset : endOffset;
+      }
+      if (entry.position >= endOffset) continue;
+      const before = out.length;
+      this.#ctx.log.read(topic, entry.tp.partition, entry.position, maxRecords - out.length, out);
+      if (out.length > before) entry.position = out[out.length - 1]!.offset + 1;
+      else entry.position = endOffset;
+    }
+    return out;
+  }
+
+  /** Applies the group's state: revoke on a pending rebalance, take partitions when it is done. */
+  async #syncGroup(m: Membership): Promise<void> {
+    const groups = this.#ctx.groups;
+    let view = groups.view(m.groupId, m.memberId);
+    if (view.memberJoinedGeneration === null) {
+      await this.#revoke(m);
+      groups.join(m.groupId, m.memberId, m.topics, this.#options.sessionTimeoutMs);
+      view = groups.view(m.groupId, m.memberId);
+    }
+    if (view.state === 'rebalancing') {
+      if (view.memberJoinedGeneration !== view.targetGeneration) {
+        await this.#revoke(m);
+        groups.acknowledge(m.groupId, m.memberId, view.targetGeneration);
+      } else {
+        groups.heartbeat(m.groupId, m.memberId);
+      }
+      view = groups.view(m.groupId, m.memberId);
+    }
+    if (view.state === 'stable' && view.generation !== m.generation && view.memberJoinedGeneration === view.generation) {
+      const mine = view.assignment[m.memberId] ?? [];
+      m.generation = view.generation;
+      this.#take(mine);
+      await m.listener?.onAssigned?.(mine);
+    }
+  }
+
+  async #revoke(m: Membership): Promise<void> {
+    if (m.generation === null) return;
+    const revoked = this.assignment();
+    await m.listener?.onRevoked?.(revoked);
+    m.generation = null;
+    this.#positions = new Map();
+  }
+
+  /** Starts reading partitions at the group's committed offsets, or per autoOffsetReset. */
+  #take(partitions: readonly TopicPartition[]): void {
+    const groupId = this.#options.groupId;
+    const committed = groupId === undefined ? [] : this.#ctx.groups.committed(groupId, partitions);
+    partitions.forEach((tp, i) => {
+      const topic = this.#ctx.topics.get(tp.topic);
+      const { startOffset, endOffset } = this.#ctx.log.bounds(topic, tp.partition);
+      const position = committed[i]?.offset ?? (this.#options.autoOffsetReset === 'earliest' ? startOffset : endOffset);
+      this.#positions.set(key(tp), { tp: { topic: tp.topic, partition: tp.partition }, position });
+    });
+  }
+
+  #heartbeat(): void {
+    const m = this.#membership;
+    if (m === null || this.#closed) return;
+    try {
+      this.#ctx.groups.heartbeat(m.groupId, m.memberId);
+    } catch {
+      // A busy database delays a heartbeat; the next one (or the next poll) catches up.
+    }
+  }
+
+  seek(partition: TopicPartition, target: SeekTarget): Promise<void> {
+    return this.#run(() => {
+      const entry = this.#assigned(partition, 'seek');
+      const topic = this.#ctx.topics.get(partition.topic);
+      const { startOffset, endOffset } = this.#ctx.log.bounds(topic, partition.partition);
+      if (target === 'earliest') entry.position = startOffset;
+      else if (target === 'latest') entry.position = endOffset;
+      else if (typeof target === 'object' && target !== null && 'offset' in target) {
+        assertOffset('seek offset', target.offset);
+        entry.position = target.offset;
+      } else if (typeof target === 'object' && target !== null && 'timestamp' in target) {
+        assertOffset('seek timestamp', target.timestamp);
+        entry.position = this.#ctx.log.offsetForTimestamp(topic, partition.partition, target.timestamp) ?? endOffset;
+      } else {
+        throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `seek target must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(target)}`);
+      }
+    });
+  }
+
+  position(partition: TopicPartition): Promise<number> {
+    return this.#run(() => this.#assigned(partition, 'position').position);
+  }
+
+  commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
+    return this.#run(() => {
+      const groupId = this.#requireGroup('commit');
+      const list = offsets ?? [...this.#positions.values()].map((e) => ({ ...e.tp, offset: e.position }));
+      for (const o of list) {
+        this.#assigned(o, 'commit');
+        assertOffset(`commit offset for ${o.topic}/${o.partition}`, o.offset);
+      }
+      this.#ctx.groups.commit(groupId, list, this.fence(), false);
+    });
+  }
+
+  committed(partitions: readonly TopicPartition[]): Promise<CommittedOffset[]> {
+    return this.#run(() => {
+      const groupId = this.#requireGroup('committed');
+      for (const tp of partitions) this.#ctx.topics.get(tp.topic);
+      return this.#ctx.groups.committed(groupId, partitions);
+    });
+  }
+
+  lag(): Promise<PartitionLag[]> {
+    return this.#run(() => {
+      const entries = [...this.#positions.values()];
+      const groupId = this.#options.groupId;
+      const committed = groupId === undefined ? [] : this.#ctx.groups.committed(groupId, entries.map((e) => e.tp));
+      return entries.map((e, i) => {
+        const { endOffset } = this.#ctx.log.bounds(this.#ctx.topics.get(e.tp.topic), e.tp.partition);
+        return { ...e.tp, position: e.position, committed: committed[i]?.offset ?? null, endOffset, lag: Math.max(0, endOffset - e.position) };
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    const m = this.#membership;
+    if (m !== null) {
+      clearInterval(m.heartbeat);
+      this.#ctx.groups.leave(m.groupId, m.memberId);
+    }
+    this.#positions = new Map();
+    this.#onClose();
+    return Promise.resolve();
+  }
+
+  #requireGroup(action: string): string {
+    const groupId = this.#options.groupId;
+    if (groupId === undefined) {
+      throw new SluiceError(ErrorCode.LOG_NO_GROUP, `${action}() needs a consumer created with a groupId`);
+    }
+    return groupId;
+  }
+
+  #assigned(tp: TopicPartition, action: string): { tp: TopicPartition; position: number } {
+    const entry = this.#positions.get(key(tp));
+    if (entry === undefined) {
+      throw new SluiceError(ErrorCode.LOG_NOT_ASSIGNED, `cannot ${action} ${tp.topic}/${tp.partition}: partition not assigned to this consumer`, {
+        details: { topic: tp.topic, partition: tp.partition },
+      });
+    }
+    return entry;
+  }
+
+  /** Runs a synchronous body after the closed check, as a promise (errors become rejections). */
+  #run<T>(body: () => T): Promise<T> {
+    try {
+      assertOpen(this.#closed, 'consumer');
+      return Promise.resolve(body());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The embedded backend: a durable, partitioned log in one local directory, shared by every process
+ * on this machine that opens the same directory. No server to run.
+ */
+import { resolve } from 'node:path';
+import type { EmbeddedLogConfig } from '../config.ts';
+import { DEFAULT_EMBEDDED_DIR } from '../config.ts';
+import type { Admin, Consumer, ConsumerOptions, Log, Producer, ProducerOptions } from '../types.ts';
+import { assertOpen } from '../validate.ts';
+import { EmbeddedAdmin } from './admin.ts';
+import { EmbeddedConsumer } from './consumer.ts';
+import { AppendSignal, type EmbeddedContext } from './context.ts';
+import { openDatabase } from './database.ts';
+import { GroupCoordinator } from './group-coordinator.ts';
+import { Maintenance } from './maintenance.ts';
+import { PartitionLog } from './partition-log.ts';
+import { EmbeddedProducer } from './producer.ts';
+import { TopicCatalog } from './topics.ts';
+
+/** Defaults of the embedded backend's settings. */
+export const EMBEDDED_DEFAULTS = {
+  dir: DEFAULT_EMBEDDED_DIR,
+  /** How long a writer waits for another process holding the write lock. */
+  busyTimeoutMs: 10_000,
+  /** How often retention and compaction run. */
+  maintenanceIntervalMs: 1_000,
+} as const;
+
+/** One signal per directory, so that every log of this process on it wakes the others' consumers. */
+const signals = new Map<string, AppendSignal>();
+
+/** Opens the embedded log in `config.dir` (default `./data`), creating it if needed. */
+export function openEmbeddedLog(config: EmbeddedLogConfig = { backend: 'embedded' }): Promise<Log> {
+  try {
+    return Promise.resolve(new EmbeddedLog(config));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+class EmbeddedLog implements Log {
+  readonly backend = 'embedded';
+  readonly admin: Admin;
+  readonly #ctx: EmbeddedContext;
+  readonly #clients = new Set<{ close(): Promise<void> }>();
+  readonly #maintenance: Maintenance;
+  readonly #timer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(config: EmbeddedLogConfig) {
+    const dir = resolve(config.dir ?? EMBEDDED_DEFAULTS.dir);
+    const db = openDatabase(dir, EMBEDDED_DEFAULTS.busyTimeoutMs);
+    const clock = Date.now;
+    const topics = new TopicCatalog(db);
+    const log = new PartitionLog(db);
+    let appended = signals.get(dir);
+    if (appended === undefined) signals.set(dir, (appended = new AppendSignal()));
+    this.#ctx = { dir, db, topics, log, groups: new GroupCoordinator(db, clock), clock, appended };
+    this.admin = new EmbeddedAdmin(this.#ctx, () => this.#closed);
+    this.#maintenance = new Maintenance(db, topics, log, clock);
+    this.#timer = setInterval(() => this.#maintain(), EMBEDDED_DEFAULTS.maintenanceIntervalMs);
+    this.#timer.unref();
+  }
+
+  #maintain(): void {
+    try {
+      this.#maintenance.run();
+    } catch {
+      // Another process holding the write lock for long only delays maintenance to the next pass.
+    }
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    assertOpen(this.#closed, 'log');
+    const producer: EmbeddedProducer = new EmbeddedProducer(this.#ctx, options, () => this.#clients.delete(producer));
+    this.#clients.add(producer);
+    return producer;
+  }
+
+  consumer(options: ConsumerOptions = {}): Consumer {
+    assertOpen(this.#closed, 'log');
+    const consumer: EmbeddedConsumer = new EmbeddedConsumer(this.#ctx, options, () => this.#clients.delete(consumer));
+    this.#clients.add(consumer);
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const client of [...this.#clients]) await client.close();
+    this.#ctx.db.close();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The embedded producer. A send is validated whole, split by partition and appended in one SQLite
+ * transaction, so it is all-or-nothing and, with `acks: 'all'`, fsynced before it resolves.
+ *
+ * Batching and back-pressure: with `lingerMs` > 0, sends made within that window are gathered
+ * into one transaction (one fsync). The gathered bytes never exceed `maxBufferedBytes`: a send
+ * that would overflow them flushes first, in the caller's turn, so the buffer pushes back instead
+ * of growing. Idempotence comes with the design: an append is never retried behind the caller's
+ * back, so no record can be written twice by the producer.
+ */
+import { ErrorCode, SluiceError } from '../../errors.ts';
+import { DefaultPartitioner } from '../partitioner.ts';
+import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.ts';
+import { assertOpen, assertPartition, assertProducerRecord, definedOnly, recordSize } from '../validate.ts';
+import type { EmbeddedContext } from './context.ts';
+import { withWriteTransaction } from './database.ts';
+import type { AppendRecord, PartitionAppend } from './partition-log.ts';
+import { EmbeddedTransaction } from './transaction.ts';
+import { type TopicRow, unknownTopic } from './topics.ts';
+
+/** Defaults of producer options. */
+export const PRODUCER_DEFAULTS = {
+  acks: 'all',
+  idempotent: true,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxRecordBytes: 1024 * 1024,
+  lingerMs: 0,
+} as const;
+
+/** Records of one send, resolved to partitions, with where each input record goes. */
+export interface PreparedSend {
+  readonly appends: PartitionAppend[];
+  /** For each input record: index into `appends` and position within that append. */
+  readonly slots: Array<readonly [number, number]>;
+  readonly bytes: number;
+}
+
+interface Pending {
+  readonly prepared: PreparedSend;
+  readonly resolve: (metadata: RecordMetadata[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Validates every record, then groups them by topic partition. Throws before anything is written. */
+export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitioner, records: readonly ProducerRecord[], maxRecordBytes: number): PreparedSend {
+  if (!Array.isArray(records)) {
+    throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, 'send() takes an array of records');
+  }
+  const now = ctx.clock();
+  const index = new Map<string, number>();
+  const appends: Array<{ topic: TopicRow; partition: number; records: AppendRecord[] }> = [];
+  const slots: Array<readonly [number, number]> = new Array(records.length);
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    assertProducerRecord(r, i, maxRecordBytes);
+    const topic = ctx.topics.get(r.topic);
+    const partitions = topic.config.partitions;
+    let partition: number;
+    if (r.partition !== undefined) {
+      assertPartition(r.topic, r.partition, partitions);
+      partition = r.partition;
+    } else {
+      partition = partitioner.partition(r.key, partitions);
+    }
+    const k = `${topic.id}:${partition}`;
+    let a = index.get(k);
+    if (a === undefined) {
+      a = appends.length;
+      index.set(k, a);
+      appends.push({ topic, partition, records: [] });
+    }
+    const target = appends[a]!.records;
+    slots[i] = [a, target.length];
+    target.push({ key: r.key ?? null, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
+    bytes += recordSize(r);
+  }
+  return { appends, slots, bytes };
+}
+
+/** Where each record of a prepared send landed, given the base offset of each append. */
+export function metadataOf(prepared: PreparedSend, bases: readonly number[]): RecordMetadata[] {
+  return prepared.slots.map(([a, i]) => {
+    const append = prepared.appends[a]!;
+    return { topic: append.topic.name, partition: append.partition, offset: bases[a]! + i };
+  });
+}
+
+/** A producer on the embedded log. */
+export class EmbeddedProducer implements Producer {
+  readonly #ctx: EmbeddedContext;
+  readonly #options: Required<Omit<ProducerOptions, 'transactionalId'>> & { transactionalId: string | undefined };
+  readonly #partitioner = new DefaultPartitioner();
+  readonly #onClose: () => void;
+  #pending: Pending[] = [];
+  #pendingBytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #epoch = 0;
+  #transaction: EmbeddedTransaction | null = null;
+
+  constructor(ctx: EmbeddedContext, options: ProducerOptions, onClose: () => void) {
+    this.#ctx = ctx;
+    this.#options = { ...PRODUCER_DEFAULTS, ...definedOnly(options), transactionalId: options.transactionalId };
+    this.#onClose = onClose;
+    assertPositiveInteger('maxBufferedBytes', this.#options.maxBufferedBytes);
+    assertPositiveInteger('maxRecordBytes', this.#options.maxRecordBytes);
+    if (!(this.#options.lingerMs >= 0)) throw invalidOption('lingerMs', 'must be ≥ 0', this.#options.lingerMs);
+    if (!['all', 'leader', 'none'].includes(this.#options.acks)) throw invalidOption('acks', "must be 'all', 'leader' or 'none'", this.#options.acks);
+    if (options.transactionalId !== undefined) this.#epoch = this.#claimTransactionalId(options.transactionalId);
+  }
+
+  /** Bumps the epoch of the transactional id: any older producer with it is fenced from now on. */
+  #claimTransactionalId(id: string): number {
+    if (typeof id !== 'string' || id.length === 0) throw invalidOption('transactionalId', 'must be a non-empty string', id);
+    const db = this.#ctx.db;
+    return withWriteTransaction(db, () => {
+      db.prepare('INSERT INTO producers (transactional_id, epoch) VALUES (?, 1) ON CONFLICT (transactional_id) DO UPDATE SET epoch = epoch + 1').run(id);
+      return (db.prepare('SELECT epoch FROM producers WHERE transactional_id = ?').get(id) as { epoch: number }).epoch;
+    });
+  }
+
+  send(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    try {
+      assertOpen(this.#closed, 'producer');
+      const prepared = prepareSend(this.#ctx, this.#partitioner, records, this.#options.maxRecordBytes);
+      if (prepared.appends.length === 0) return Promise.resolve([]);
+      if (this.#options.lingerMs === 0) return Promise.resolve(this.#write(prepared));
+      if (this.#pendingBytes + prepared.bytes > this.#options.maxBufferedBytes) this.#flush();
+      return new Promise((resolve, reject) => {
+        this.#pending.push({ prepared, resolve, reject });
+        this.#pendingBytes += prepared.bytes;
+        this.#timer ??= setTimeout(() => this.#flush(), this.#options.lingerMs);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #write(prepared: PreparedSend): RecordMetadata[] {
+    const bases = this.#append(prepared.appends);
+    return metadataOf(prepared, bases);
+  }
+
+  /** Appends and wakes waiting consumers; forgets a topic another process deleted. */
+  #append(appends: PartitionAppend[]): number[] {
+    try {
+      const bases = this.#ctx.log.append(appends, this.#options.acks === 'all');
+      this.#ctx.appended.notify();
+      return bases;
+    } catch (error) {
+      if (!(error instanceof SluiceError) || error.code !== ErrorCode.LOG_UNKNOWN_TOPIC) throw error;
+      const name = error.details['topic'] as string;
+      this.#ctx.topics.forget(name);
+      throw unknownTopic(name);
+    }
+  }
+
+  /** Writes every gathered send in one transaction and settles their promises. */
+  #flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (pending.length === 0) return;
+    try {
+      const bases = this.#append(pending.flatMap((p) => p.prepared.appends));
+      let at = 0;
+      for (const p of pending) {
+        const n = p.prepared.appends.length;
+        p.resolve(metadataOf(p.prepared, bases.slice(at, at + n)));
+        at += n;
+      }
+    } catch (error) {
+      for (const p of pending) p.reject(error);
+    }
+  }
+
+  beginTransaction(): Promise<Transaction> {
+    try {
+      assertOpen(this.#closed, 'producer');
+      const id = this.#options.transactionalId;
+      if (id === undefined) {
+        throw new SluiceError(ErrorCode.LOG_TRANSACTION_STATE, 'beginTransaction() needs a producer created with a transactionalId');
+      }
+      if (this.#transaction !== null && this.#transaction.isOpen()) {
+        throw new SluiceError(ErrorCode.LOG_TRANSACTION_STATE, `producer '${id}' already has an open transaction: commit or abort it first`);
+      }
+      this.#transaction = new EmbeddedTransaction({
+        ctx: this.#ctx,
+        transactionalId: id,
+        epoch: this.#epoch,
+        prepare: (records) => prepareSend(this.#ctx, this.#partitioner, records, this.#options.maxRecordBytes),
+        maxBufferedBytes: this.#options.maxBufferedBytes,
+        durable: this.#options.acks === 'all',
+      });
+      return Promise.resolve(this.#transaction);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#flush();
+    this.#closed = true;
+    this.#onClose();
+    return Promise.resolve();
+  }
+}
+
+function invalidOption(name: string, reason: string, value: unknown): SluiceError {
+  return new SluiceError(ErrorCode.INVALID_ARGUMENT, `producer option ${name} ${reason}, got ${String(value)}`, { details: { path: name } });
+}
+
+function assertPositiveInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw invalidOption(name, 'must be a positive integer', value);
+}

@@ -1,0 +1,92 @@
+/**
+ * Converts between Sluice records and the client's wire records: validation of a whole batch
+ * before anything is sent, partition choice (our murmur2 partitioner, so keys land where they land
+ * on every backend), and per-record offsets from the per-partition base offsets of a produce.
+ */
+import type { MessageToProduce } from '@platformatic/kafka';
+import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { DefaultPartitioner } from '../partitioner.ts';
+import type { ProducerRecord, RecordMetadata } from '../types.ts';
+import { assertPartition, assertProducerRecord, recordSize } from '../validate.ts';
+import type { TopicCache } from './client.ts';
+
+/** A batch ready to hand to the client, with its size for buffering. */
+export interface PreparedBatch {
+  readonly messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[];
+  readonly bytes: number;
+}
+
+/** A view of bytes as a Buffer without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Validates every record (nothing is sent if any is bad), looks up the partition count of each
+ * topic (LOG_UNKNOWN_TOPIC if absent), checks explicit partitions and picks the others.
+ */
+export async function prepareBatch(
+  records: readonly ProducerRecord[],
+  maxRecordBytes: number,
+  topics: TopicCache,
+  partitioner: DefaultPartitioner,
+): Promise<PreparedBatch> {
+  if (!Array.isArray(records)) {
+    throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'send() takes an array of records');
+  }
+  let bytes = 0;
+  records.forEach((r, i) => {
+    assertProducerRecord(r, i, maxRecordBytes);
+    bytes += recordSize(r);
+  });
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    if (!counts.has(r.topic)) counts.set(r.topic, (await topics.get(r.topic)).partitions);
+  }
+  const now = BigInt(Date.now());
+  const messages = records.map((r) => {
+    const partitions = counts.get(r.topic)!;
+    let partition: number;
+    if (r.partition !== undefined) {
+      assertPartition(r.topic, r.partition, partitions);
+      partition = r.partition;
+    } else {
+      partition = partitioner.partition(r.key, partitions);
+    }
+    const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
+      topic: r.topic,
+      partition,
+      value: asBuffer(r.value),
+      timestamp: r.timestamp === undefined ? now : BigInt(r.timestamp),
+    };
+    if (r.key != null) message.key = asBuffer(r.key);
+    if (r.headers !== undefined) {
+      const headers = new Map<Buffer, Buffer>();
+      for (const name in r.headers) headers.set(Buffer.from(name, 'utf8'), asBuffer(r.headers[name]!));
+      message.headers = headers;
+    }
+    return message;
+  });
+  return { messages, bytes };
+}
+
+/**
+ * Where each record landed, in input order. A produce returns the base offset of each partition's
+ * batch; records of one partition within one request get consecutive offsets in input order.
+ * Offsets are -1 when the broker did not answer (acks none).
+ */
+export function recordMetadata(
+  messages: readonly MessageToProduce<Buffer, Buffer, Buffer, Buffer>[],
+  offsets: readonly { topic: string; partition: number; offset: bigint }[] | undefined,
+): RecordMetadata[] {
+  const base = new Map<string, number>();
+  for (const o of offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, Number(o.offset));
+  const next = new Map<string, number>();
+  return messages.map((m) => {
+    const key = `${m.topic}\u0000${m.partition!}`;
+    const start = base.get(key);
+    const i = next.get(key) ?? 0;
+    next.set(key, i + 1);
+    return { topic: m.topic, partition: m.partition!, offset: start === undefined ? -1 : start + i };
+  });
+}
