@@ -375,6 +375,59 @@ function produceConsumeCases(setup: Setup): void {
       }
     });
 
+    it('round-trips edge values: empty value, empty key (not null), all byte values, empty header', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+      const metas = await env.producer().send([
+        { topic, value: new Uint8Array(0) },
+        { topic, key: new Uint8Array(0), value: bytes('empty-key') },
+        { topic, key: allBytes, value: allBytes, headers: { empty: new Uint8Array(0), bin: allBytes } },
+      ]);
+      const read = await readAll(env.log, [topic]);
+      assert.deepEqual(read.map((r) => r.offset), metas.map((m) => m.offset));
+      const [a, b, c] = read;
+      assert.ok(a && b && c);
+      assert.equal(a.value.byteLength, 0);
+      assert.equal(a.key, null);
+      assert.ok(b.key !== null, 'an empty key stays a key, not null');
+      assert.equal(b.key.byteLength, 0);
+      assert.deepEqual([...c.key!], [...allBytes]);
+      assert.deepEqual([...c.value], [...allBytes]);
+      assert.deepEqual(Object.keys(c.headers).sort(), ['bin', 'empty']);
+      assert.equal(c.headers.empty!.byteLength, 0);
+      assert.deepEqual([...c.headers.bin!], [...allBytes]);
+    });
+
+    it('poll honours maxRecords and maxPollRecords', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      await env.producer().send(Array.from({ length: 50 }, (_, i) => ({ topic, value: bytes(`v${i}`) })));
+      const tp = { topic, partition: 0 };
+      const c = env.consumer({ maxPollRecords: 20 });
+      await c.assign([tp]);
+      const all: LogRecord[] = [];
+      await eventually(
+        async () => {
+          const batch = await c.poll({ maxRecords: 7, timeoutMs: 500 });
+          assert.ok(batch.length <= 7, `poll({ maxRecords: 7 }) returned ${batch.length}`);
+          all.push(...batch);
+          return all.length >= 14;
+        },
+        { timeoutMs: SEE_MS },
+      );
+      await eventually(
+        async () => {
+          const batch = await c.poll({ timeoutMs: 500 });
+          assert.ok(batch.length <= 20, `maxPollRecords 20, poll returned ${batch.length}`);
+          all.push(...batch);
+          return all.length >= 50;
+        },
+        { timeoutMs: SEE_MS },
+      );
+      assert.deepEqual(values(all), Array.from({ length: 50 }, (_, i) => `v${i}`), 'no record lost or repeated across small polls');
+    });
+
     it('send of an empty batch resolves to []', { timeout: CASE_MS }, async (t) => {
       const env = await setup(t);
       assert.deepEqual(await env.producer().send([]), []);
@@ -780,9 +833,19 @@ function transactionCases(setup: Setup): void {
       await expectCode(tx.send([{ topic, value: bytes('late') }]), ErrorCode.LOG_TRANSACTION_STATE);
       await expectCode(tx.commit(), ErrorCode.LOG_TRANSACTION_STATE);
       await expectCode(tx.abort(), ErrorCode.LOG_TRANSACTION_STATE);
-      // after commit a new transaction may begin
-      const next = await producer.beginTransaction();
-      await next.abort();
+    });
+
+    it('an empty transaction commits and aborts cleanly, and the producer begins again', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      const producer = env.producer({ transactionalId: randomTransactionalId() });
+      await (await producer.beginTransaction()).abort();
+      await (await producer.beginTransaction()).commit();
+      const tx = await producer.beginTransaction();
+      await tx.send([{ topic, value: bytes('after-empty') }]);
+      await tx.commit();
+      const read = await readAll(env.log, [topic], { isolationLevel: 'read_committed' });
+      assert.deepEqual(values(read), ['after-empty']);
     });
   });
 }
@@ -1059,17 +1122,20 @@ function badInputCases(setup: Setup): void {
       await expectCode(c.commit([{ ...tp, offset: -1 }]), ErrorCode.INVALID_ARGUMENT);
     });
 
-    it('calls on a closed producer, consumer or log fail with LOG_CLOSED', { timeout: CASE_MS }, async (t) => {
+    it('calls on a closed producer fail with LOG_CLOSED', { timeout: CASE_MS }, async (t) => {
       const env = await setup(t);
       const topic = await env.topic();
-      const tp = { topic, partition: 0 };
-
       const producer = env.producer({ transactionalId: randomTransactionalId() });
       await producer.send([{ topic, value: bytes('x') }]);
       await producer.close();
       await expectCode(producer.send([{ topic, value: bytes('y') }]), ErrorCode.LOG_CLOSED);
       await expectCode(producer.beginTransaction(), ErrorCode.LOG_CLOSED);
+    });
 
+    it('calls on a closed consumer fail with LOG_CLOSED', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      const tp = { topic, partition: 0 };
       const consumer = env.consumer({ groupId: randomGroup() });
       await consumer.assign([tp]);
       await consumer.close();
@@ -1081,20 +1147,33 @@ function badInputCases(setup: Setup): void {
       await expectCode(consumer.commit(), ErrorCode.LOG_CLOSED);
       await expectCode(consumer.committed([tp]), ErrorCode.LOG_CLOSED);
       await expectCode(consumer.lag(), ErrorCode.LOG_CLOSED);
+    });
+
+    it('the synchronous accessors of a closed consumer (assignment, generation) throw LOG_CLOSED', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      const consumer = env.consumer({ groupId: randomGroup() });
+      await consumer.assign([{ topic, partition: 0 }]);
+      await consumer.close();
       await expectCode(() => consumer.assignment(), ErrorCode.LOG_CLOSED);
       await expectCode(() => consumer.generation(), ErrorCode.LOG_CLOSED);
+    });
 
-      // closing the log closes what it made
-      const open = env.producer();
-      const openConsumer = env.consumer();
+    it('closing the log closes what it made; later calls on it fail with LOG_CLOSED', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      const producer = env.producer();
+      const consumer = env.consumer();
+      await consumer.assign([{ topic, partition: 0 }]);
       await env.log.close();
-      await expectCode(open.send([{ topic, value: bytes('z') }]), ErrorCode.LOG_CLOSED);
-      await expectCode(openConsumer.poll({ timeoutMs: 10 }), ErrorCode.LOG_CLOSED);
+      await expectCode(producer.send([{ topic, value: bytes('z') }]), ErrorCode.LOG_CLOSED);
+      await expectCode(consumer.poll({ timeoutMs: 10 }), ErrorCode.LOG_CLOSED);
       await expectCode(() => env.log.producer(), ErrorCode.LOG_CLOSED);
       await expectCode(() => env.log.consumer(), ErrorCode.LOG_CLOSED);
       await expectCode(env.log.admin.createTopic(randomTopic()), ErrorCode.LOG_CLOSED);
       await expectCode(env.log.admin.listTopics(), ErrorCode.LOG_CLOSED);
       await expectCode(env.log.admin.describeTopic(topic), ErrorCode.LOG_CLOSED);
+      await expectCode(env.log.admin.deleteTopic(topic), ErrorCode.LOG_CLOSED);
     });
 
     it('bad topic options fail with SLUICE_INVALID_ARGUMENT naming the option', { timeout: CASE_MS }, async (t) => {

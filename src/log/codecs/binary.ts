@@ -1,13 +1,15 @@
 /**
- * Low-level pieces of the binary codecs: a growable scratch writer, a bounds-checked reader,
+ * Low-level pieces of the binary codecs: a slab writer, a bounds-checked reader,
  * LEB128 varints (up to 2^53 − 1, canonical form only) and a bounded cache of short decoded
  * strings. Everything here is internal to the codecs folder.
  */
 import { utf8Decode } from './utf8.ts';
 
 const encoder = new TextEncoder();
-/** Scratch buffers above this size are dropped after use so that one huge record doesn't pin memory. */
-const KEEP_BYTES = 64 * 1024;
+/** Size of the slabs encoded records are carved from. */
+const SLAB_BYTES = 64 * 1024;
+/** Records larger than this get a buffer of their own instead of a piece of a slab. */
+const MAX_SLAB_RECORD = 4 * 1024;
 const MAX_VARINT_BYTES = 8;
 
 /** Bytes the unsigned LEB128 varint of `n` takes. */
@@ -20,48 +22,62 @@ export function varintSize(n: number): number {
   return size;
 }
 
-/** Appends to a reusable scratch buffer; `finish()` copies the bytes out once. */
+/**
+ * Writes records back to back into a slab (like Node's Buffer pool): `finish()` returns a view of
+ * the bytes just written, so a small record costs no allocation but that view. A view keeps its
+ * 64 KiB slab alive; records over 4 KiB are copied out into a buffer of their own.
+ */
 export class ByteWriter {
   buf: Uint8Array;
   view: DataView;
+  /** Where the record being written starts in `buf`. */
+  start = 0;
   pos = 0;
   /** True while an encode is using this writer (guards against re-entrant use). */
   busy = false;
-  private readonly initialSize: number;
 
-  constructor(initialSize = 1024) {
-    this.initialSize = initialSize;
-    this.buf = new Uint8Array(initialSize);
+  constructor() {
+    this.buf = new Uint8Array(SLAB_BYTES);
     this.view = new DataView(this.buf.buffer);
   }
 
   /** Makes room for `n` more bytes. */
   ensure(n: number): void {
-    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+    if (this.pos + n > this.buf.length) this.grow(n);
   }
 
-  private grow(needed: number): void {
-    let size = this.buf.length * 2;
-    while (size < needed) size *= 2;
+  /** Moves the record being written to a fresh slab (larger if needed). */
+  private grow(n: number): void {
+    const used = this.pos - this.start;
+    let size = SLAB_BYTES;
+    while (size < used + n) size *= 2;
     const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
+    next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    this.start = 0;
+    this.pos = used;
   }
 
-  /** Copies out what was written and rewinds (shrinking the scratch buffer if it grew large). */
+  /** The bytes of the record just written. */
   finish(): Uint8Array {
-    const out = this.buf.slice(0, this.pos);
-    this.reset();
-    return out;
+    const { start, pos } = this;
+    if (pos - start > MAX_SLAB_RECORD) {
+      const out = this.buf.slice(start, pos);
+      this.reset();
+      return out;
+    }
+    this.start = pos;
+    return new Uint8Array(this.buf.buffer, start, pos - start);
   }
 
-  /** Rewinds without output (after a failed encode). */
+  /** Drops the record being written (after a failed encode); lets go of an oversized slab. */
   reset(): void {
-    this.pos = 0;
-    if (this.buf.length > KEEP_BYTES) {
-      this.buf = new Uint8Array(this.initialSize);
+    this.pos = this.start;
+    if (this.buf.length > SLAB_BYTES) {
+      this.buf = new Uint8Array(SLAB_BYTES);
       this.view = new DataView(this.buf.buffer);
+      this.start = this.pos = 0;
     }
   }
 

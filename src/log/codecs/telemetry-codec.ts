@@ -26,7 +26,8 @@
  * the byte offset: a wrong magic byte, another version, unknown flags, truncation anywhere,
  * non-canonical or oversized varints, invalid UTF-8, duplicate names and trailing bytes.
  *
- * Speed: encoding writes into one reusable scratch buffer and copies out once; short ASCII
+ * Speed: encoding writes records back to back into a 64 KiB slab and returns views of it (no
+ * allocation per record but the view; records over 4 KiB get their own buffer); short ASCII
  * strings are copied char by char. Decoding reads through a reusable scratch copy (no DataView per
  * record) and keeps recently seen metric/tag names and device ids in bounded direct-mapped caches.
  */
@@ -56,7 +57,7 @@ export const telemetryCodec: Codec<Telemetry> = {
   name: NAME,
   encode(value) {
     // A getter on the value could call encode again: give such a nested call its own writer.
-    const w = sharedWriter.busy ? new ByteWriter(256) : sharedWriter;
+    const w = sharedWriter.busy ? new ByteWriter() : sharedWriter;
     w.busy = true;
     try {
       writeTelemetry(w, value);
@@ -155,13 +156,13 @@ function readMetrics(r: ByteReader): Record<string, number> {
   }
   const metrics: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
-    const nameAt = r.pos;
     const name = r.string('metric name', nameCache);
     const v = r.f64('metric value');
-    if (Object.hasOwn(metrics, name)) throw new ReadFailure(`duplicate metric name ${JSON.stringify(name)}`, nameAt);
     if (name === '__proto__') Object.defineProperty(metrics, name, { value: v, enumerable: true, writable: true, configurable: true });
     else metrics[name] = v;
   }
+  // A repeated name overwrites an earlier one, so fewer keys than entries means a duplicate.
+  if (n > 1 && Object.keys(metrics).length !== n) throw new ReadFailure('duplicate metric name', countAt);
   return metrics;
 }
 

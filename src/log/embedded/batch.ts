@@ -27,9 +27,8 @@ const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
-/** One record to encode into a batch: its offset delta and contents. */
+/** One record to encode into a batch. */
 export interface BatchEntry {
-  readonly offsetDelta: number;
   readonly timestamp: number;
   readonly key: Uint8Array | null;
   readonly value: Uint8Array;
@@ -45,12 +44,16 @@ function encodedHeaderNames(headers: RecordHeaders | undefined): Array<[Uint8Arr
   return out;
 }
 
-/** Encodes entries into one batch blob. */
-export function encodeBatch(entries: readonly BatchEntry[]): Uint8Array {
-  const headerBytes: Array<Array<[Uint8Array, Uint8Array]> | null> = new Array(entries.length);
+/**
+ * Encodes `entries[from..to)` into one batch blob. Offset deltas are the positions in that range,
+ * unless `offsetDeltas` gives them (compaction keeps the original offsets).
+ */
+export function encodeBatch(entries: readonly BatchEntry[], from = 0, to = entries.length, offsetDeltas?: readonly number[]): Uint8Array {
+  const count = to - from;
+  const headerBytes: Array<Array<[Uint8Array, Uint8Array]> | null> = new Array(count);
   let size = HEADER_BYTES;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
+  for (let i = 0; i < count; i++) {
+    const e = entries[from + i]!;
     const hs = encodedHeaderNames(e.headers);
     headerBytes[i] = hs;
     size += 4 + 8 + 4 + (e.key?.byteLength ?? 0) + 4 + e.value.byteLength + 2;
@@ -59,11 +62,11 @@ export function encodeBatch(entries: readonly BatchEntry[]): Uint8Array {
   const buf = Buffer.allocUnsafe(size);
   buf[0] = MAGIC;
   buf[1] = VERSION;
-  buf.writeUInt32LE(entries.length, 2);
+  buf.writeUInt32LE(count, 2);
   let o = HEADER_BYTES;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    buf.writeUInt32LE(e.offsetDelta, o);
+  for (let i = 0; i < count; i++) {
+    const e = entries[from + i]!;
+    buf.writeUInt32LE(offsetDeltas === undefined ? i : offsetDeltas[i]!, o);
     buf.writeDoubleLE(e.timestamp, o + 4);
     o += 12;
     if (e.key === null) {

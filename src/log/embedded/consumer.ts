@@ -102,10 +102,12 @@ export class EmbeddedConsumer implements Consumer {
   }
 
   assignment(): TopicPartition[] {
+    assertOpen(this.#closed, 'consumer');
     return [...this.#positions.values()].map((p) => p.tp);
   }
 
   generation(): number | null {
+    assertOpen(this.#closed, 'consumer');
     return this.#membership?.generation ?? null;
   }
 
@@ -193,7 +195,7 @@ export class EmbeddedConsumer implements Consumer {
 
   async #revoke(m: Membership): Promise<void> {
     if (m.generation === null) return;
-    const revoked = this.assignment();
+    const revoked = [...this.#positions.values()].map((p) => p.tp);
     await m.listener?.onRevoked?.(revoked);
     m.generation = null;
     this.#positions = new Map();

@@ -14,7 +14,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { LogRecord } from '../types.ts';
-import { type BatchEntry, decodeBatch, encodeBatch } from './batch.ts';
+import { decodeBatch, encodeBatch } from './batch.ts';
 import { withWriteTransaction } from './database.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { TopicCatalog, TopicRow } from './topics.ts';
@@ -149,8 +149,7 @@ export class Maintenance {
     for (let i = 0; i < kept.length; i += COMPACTED_BATCH_RECORDS) {
       const chunk = kept.slice(i, i + COMPACTED_BATCH_RECORDS);
       const base = chunk[0]!.offset;
-      const entries: BatchEntry[] = chunk.map((r) => ({ offsetDelta: r.offset - base, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers }));
-      const encoded = encodeBatch(entries);
+      const encoded = encodeBatch(chunk, 0, chunk.length, chunk.map((r) => r.offset - base));
       const timestamps = chunk.map((r) => r.timestamp);
       this.#log.insertEncoded(topic, p.partition, base, chunk[chunk.length - 1]!.offset, Math.min(...timestamps), Math.max(...timestamps), encoded);
       bytes += encoded.byteLength;

@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { LogRecord, RecordHeaders } from '../types.ts';
-import { type BatchEntry, decodeBatch, encodeBatch } from './batch.ts';
+import { decodeBatch, encodeBatch } from './batch.ts';
 import { withWriteTransaction } from './database.ts';
 import { type TopicRow, unknownTopic } from './topics.ts';
 
@@ -26,12 +26,8 @@ export interface PartitionAppend {
   readonly records: readonly AppendRecord[];
 }
 
-/** Batch rows read per query. */
-const FETCH_BATCHES = 8;
-
 interface BatchRow {
   base_offset: number;
-  last_offset: number;
   data: Uint8Array;
 }
 
@@ -54,10 +50,10 @@ export class PartitionLog {
     );
     this.#advance = db.prepare('UPDATE partitions SET end_offset = ?, bytes = bytes + ? WHERE topic_id = ? AND partition = ?');
     this.#fetch = db.prepare(
-      'SELECT base_offset, last_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ? ORDER BY last_offset LIMIT ?',
+      'SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ? ORDER BY last_offset',
     );
     this.#byTimestamp = db.prepare(
-      'SELECT base_offset, last_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND max_ts >= ? ORDER BY last_offset LIMIT 1',
+      'SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND max_ts >= ? ORDER BY last_offset LIMIT 1',
     );
     this.#bounds = db.prepare('SELECT start_offset AS startOffset, end_offset AS endOffset FROM partitions WHERE topic_id = ? AND partition = ?');
   }
@@ -88,19 +84,16 @@ export class PartitionLog {
     const base = row.end_offset;
     let bytes = 0;
     for (let start = 0; start < records.length; start += MAX_BATCH_RECORDS) {
-      const chunk = records.slice(start, start + MAX_BATCH_RECORDS);
-      const entries: BatchEntry[] = new Array(chunk.length);
+      const end = Math.min(records.length, start + MAX_BATCH_RECORDS);
       let minTs = Infinity;
       let maxTs = -Infinity;
-      for (let i = 0; i < chunk.length; i++) {
-        const r = chunk[i]!;
-        entries[i] = { offsetDelta: i, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
-        if (r.timestamp < minTs) minTs = r.timestamp;
-        if (r.timestamp > maxTs) maxTs = r.timestamp;
+      for (let i = start; i < end; i++) {
+        const ts = records[i]!.timestamp;
+        if (ts < minTs) minTs = ts;
+        if (ts > maxTs) maxTs = ts;
       }
-      const blob = encodeBatch(entries);
-      const chunkBase = base + start;
-      this.#insertBatch.run(topic.id, partition, chunkBase, chunkBase + chunk.length - 1, minTs, maxTs, blob.byteLength, blob);
+      const blob = encodeBatch(records, start, end);
+      this.#insertBatch.run(topic.id, partition, base + start, base + end - 1, minTs, maxTs, blob.byteLength, blob);
       bytes += blob.byteLength;
     }
     this.#advance.run(base + records.length, bytes, topic.id, partition);
@@ -112,19 +105,17 @@ export class PartitionLog {
     this.#insertBatch.run(topic.id, partition, baseOffset, lastOffset, minTs, maxTs, blob.byteLength, blob);
   }
 
-  /** Appends to `out` up to `maxRecords` records of a partition from `fromOffset` on. */
+  /**
+   * Appends to `out` up to `maxRecords` records of a partition from `fromOffset` on. Batch rows
+   * are fetched one at a time (iterate), so no blob is read beyond what is needed.
+   */
   read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[]): number {
     let added = 0;
-    let next = fromOffset;
-    for (;;) {
-      const rows = this.#fetch.all(topic.id, partition, next, FETCH_BATCHES) as unknown as BatchRow[];
-      for (const row of rows) {
-        added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, next, maxRecords - added, out);
-        if (added >= maxRecords) return added;
-        next = row.last_offset + 1;
-      }
-      if (rows.length < FETCH_BATCHES) return added;
+    for (const row of this.#fetch.iterate(topic.id, partition, fromOffset) as IterableIterator<BatchRow>) {
+      added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, fromOffset, maxRecords - added, out);
+      if (added >= maxRecords) break;
     }
+    return added;
   }
 
   /** Offset of the first record with timestamp ≥ `timestamp`, or null if none. */

@@ -47,15 +47,21 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
     throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, 'send() takes an array of records');
   }
   const now = ctx.clock();
-  const index = new Map<string, number>();
+  // Per topic, the append index of each partition (-1: none yet); avoids a string key per record.
+  const byTopic = new Map<string, { topic: TopicRow; index: Int32Array }>();
   const appends: Array<{ topic: TopicRow; partition: number; records: AppendRecord[] }> = [];
   const slots: Array<readonly [number, number]> = new Array(records.length);
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     assertProducerRecord(r, i, maxRecordBytes);
-    const topic = ctx.topics.get(r.topic);
-    const partitions = topic.config.partitions;
+    let entry = byTopic.get(r.topic);
+    if (entry === undefined) {
+      const topic = ctx.topics.get(r.topic);
+      entry = { topic, index: new Int32Array(topic.config.partitions).fill(-1) };
+      byTopic.set(r.topic, entry);
+    }
+    const partitions = entry.topic.config.partitions;
     let partition: number;
     if (r.partition !== undefined) {
       assertPartition(r.topic, r.partition, partitions);
@@ -63,12 +69,11 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
     } else {
       partition = partitioner.partition(r.key, partitions);
     }
-    const k = `${topic.id}:${partition}`;
-    let a = index.get(k);
-    if (a === undefined) {
+    let a = entry.index[partition]!;
+    if (a < 0) {
       a = appends.length;
-      index.set(k, a);
-      appends.push({ topic, partition, records: [] });
+      entry.index[partition] = a;
+      appends.push({ topic: entry.topic, partition, records: [] });
     }
     const target = appends[a]!.records;
     slots[i] = [a, target.length];

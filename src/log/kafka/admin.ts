@@ -14,6 +14,9 @@ export const EARLIEST = -2n;
 /** The end of a partition (the high watermark, or the last stable offset when read committed). */
 export const LATEST = -1n;
 
+/** Largest record batch a topic made here accepts. */
+export const TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** ConfigResource type of a topic in DescribeConfigs. */
 const TOPIC_RESOURCE = 2;
 /** DescribeConfigs config source meaning "set on this topic". */
@@ -25,6 +28,9 @@ export function topicConfigEntries(config: TopicConfig): { name: string; value: 
     { name: 'retention.ms', value: String(config.retentionMs ?? -1) },
     { name: 'retention.bytes', value: String(config.retentionBytes ?? -1) },
     { name: 'cleanup.policy', value: config.cleanupPolicy },
+    // Room for a record of the default maxRecordBytes (1 MiB) plus batch overhead; sends are cut
+    // into requests of at most REQUEST_BYTES (records.ts), so batches stay below this.
+    { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
   ];
   if (config.segmentMs !== null) entries.push({ name: 'segment.ms', value: String(config.segmentMs) });
   return entries;

@@ -11,7 +11,7 @@ import { assertOpen } from '../validate.ts';
 import { ByteBudget } from './budget.ts';
 import { baseOptions, type TopicCache } from './client.ts';
 import { toSluiceError } from './errors.ts';
-import { prepareBatch, recordMetadata } from './records.ts';
+import { chunkMessages, prepareBatch, recordMetadata } from './records.ts';
 import { KafkaTransaction, type TransactionHost } from './transaction.ts';
 
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -85,6 +85,10 @@ export class KafkaProducer implements Producer, TransactionHost {
     this.client = new KafkaClientProducer({
       ...baseOptions(config, 'producer'),
       idempotent: this.options.idempotent,
+      // A new producer asks for a fresh id (-1/-1); the client's default (0/0) makes the broker
+      // answer PRODUCER_FENCED when another producer already holds the transactionalId.
+      producerId: -1n,
+      producerEpoch: -1,
       acks: ACKS[this.options.acks],
       ...(this.options.transactionalId === undefined ? {} : { transactionalId: this.options.transactionalId }),
     });
@@ -94,17 +98,28 @@ export class KafkaProducer implements Producer, TransactionHost {
   assertUsable(): void {
     assertOpen(this.#closed, 'producer');
     if (this.#fenced !== null) {
-      throw new SluiceError(ErrorCode.LOG_PRODUCER_FENCED, 'producer was fenced by a newer producer with the same transactionalId', {
+      throw new SluiceError(ErrorCode.LOG_PRODUCER_FENCED, this.#fencedMessage(), {
         cause: this.#fenced,
+        details: { transactionalId: this.options.transactionalId },
       });
     }
   }
 
   /** Converts a client error, remembering fencing (a fenced producer stays fenced). */
   failure(error: unknown, what: string): SluiceError {
-    const e = toSluiceError(error, what);
-    if (e.code === ErrorCode.LOG_PRODUCER_FENCED) this.#fenced = e;
+    let e = toSluiceError(error, what);
+    if (e.code === ErrorCode.LOG_PRODUCER_FENCED) {
+      e = new SluiceError(ErrorCode.LOG_PRODUCER_FENCED, `${what}: ${this.#fencedMessage()}`, {
+        cause: error,
+        details: { ...e.details, transactionalId: this.options.transactionalId },
+      });
+      this.#fenced = e;
+    }
     return e;
+  }
+
+  #fencedMessage(): string {
+    return `producer with transactionalId '${this.options.transactionalId ?? ''}' was fenced by a newer producer with the same transactionalId`;
   }
 
   /** Called by a transaction when it ends. */
@@ -157,8 +172,11 @@ export class KafkaProducer implements Producer, TransactionHost {
 
   async #flush(pending: Pending): Promise<void> {
     try {
-      const result = await this.client.send({ messages: pending.messages });
-      const metadata = recordMetadata(pending.messages, result.offsets);
+      const metadata: RecordMetadata[] = [];
+      for (const chunk of chunkMessages(pending.messages)) {
+        const result = await this.client.send({ messages: chunk });
+        metadata.push(...recordMetadata(chunk, result.offsets));
+      }
       for (const s of pending.settle) s.resolve(metadata.slice(s.from, s.to));
     } catch (error) {
       const e = this.failure(error, 'sending records');
@@ -174,7 +192,7 @@ export class KafkaProducer implements Producer, TransactionHost {
     if (this.#transaction !== null) {
       throw new SluiceError(ErrorCode.LOG_TRANSACTION_STATE, 'a transaction is already open on this producer');
     }
-    await Promise.allSettled([...this.#inflight]);
+    await Promise.allSettled(this.#inflight);
     let tx;
     try {
       tx = await this.client.beginTransaction();
@@ -188,7 +206,7 @@ export class KafkaProducer implements Producer, TransactionHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([...this.#inflight]);
+    await Promise.allSettled(this.#inflight);
     if (this.#transaction !== null) await this.#transaction.abandon();
     try {
       await this.client.close(true);

@@ -90,3 +90,26 @@ export function recordMetadata(
     return { topic: m.topic, partition: m.partition!, offset: start === undefined ? -1 : start + i };
   });
 }
+
+/** Bytes of records gathered into one produce request (a larger single record goes alone). */
+export const REQUEST_BYTES = 1024 * 1024;
+
+/** Cuts messages, in order, into chunks of at most REQUEST_BYTES (each with at least one message). */
+export function chunkMessages<M extends { key?: Buffer | undefined; value?: Buffer | undefined; headers?: unknown }>(messages: readonly M[]): M[][] {
+  const chunks: M[][] = [];
+  let current: M[] = [];
+  let size = 0;
+  for (const m of messages) {
+    let bytes = (m.key?.byteLength ?? 0) + (m.value?.byteLength ?? 0) + 64;
+    if (m.headers instanceof Map) for (const [k, v] of m.headers as Map<Buffer, Buffer>) bytes += k.byteLength + v.byteLength;
+    if (current.length > 0 && size + bytes > REQUEST_BYTES) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -3,7 +3,9 @@
  * visible atomically by EndTxn. State misuse gives LOG_TRANSACTION_STATE; a newer producer with the
  * same transactionalId gives LOG_PRODUCER_FENCED.
  */
-import type { Admin as KafkaAdmin, Message, Producer as KafkaClientProducer, Transaction as KafkaClientTransaction } from '@platformatic/kafka';
+import type { Admin as KafkaAdmin, Message, Producer as KafkaClientProducer } from '@platformatic/kafka';
+
+type KafkaClientTransaction = NonNullable<KafkaClientProducer['transaction']>;
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { DefaultPartitioner } from '../partitioner.ts';
 import type { Consumer, ProducerRecord, Transaction, TransactionOffsets } from '../types.ts';
@@ -11,7 +13,7 @@ import { assertOffset, assertPartition, assertTopicName } from '../validate.ts';
 import type { ByteBudget } from './budget.ts';
 import type { TopicCache } from './client.ts';
 import { toSluiceError } from './errors.ts';
-import { prepareBatch } from './records.ts';
+import { chunkMessages, prepareBatch } from './records.ts';
 
 /** What a transaction needs from its producer. */
 export interface TransactionHost {
@@ -53,6 +55,8 @@ export class KafkaTransaction implements Transaction {
   #state: State = 'open';
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #groups = new Set<string>();
+  /** Whether anything was added on the broker; an untouched transaction ends locally. */
+  #touched = false;
 
   constructor(host: TransactionHost, tx: KafkaClientTransaction) {
     this.#host = host;
@@ -80,7 +84,12 @@ export class KafkaTransaction implements Transaction {
     await this.#host.budget.reserve(batch.bytes);
     try {
       this.#assertOpen('send');
-      await this.#run(this.#tx.send({ messages: batch.messages }));
+      this.#touched = true;
+      await this.#run(
+        (async () => {
+          for (const chunk of chunkMessages(batch.messages)) await this.#tx.send({ messages: chunk });
+        })(),
+      );
     } catch (error) {
       throw this.#host.failure(error, 'sending records in a transaction');
     } finally {
@@ -100,6 +109,7 @@ export class KafkaTransaction implements Transaction {
       assertPartition(o.topic, o.partition, (await this.#host.topics.get(o.topic)).partitions);
     }
     const membership = await this.#membership(groupId, offsets.consumer);
+    this.#touched = true;
     await this.#run(
       (async () => {
         try {
@@ -147,7 +157,7 @@ export class KafkaTransaction implements Transaction {
   async #end(commit: boolean): Promise<void> {
     this.#assertOpen(commit ? 'commit' : 'abort');
     this.#state = commit ? 'committing' : 'aborting';
-    const pending = await Promise.allSettled([...this.#inflight]);
+    const pending = await Promise.allSettled(this.#inflight);
     const failed = pending.find((r) => r.status === 'rejected');
     try {
       if (commit && failed !== undefined) {
@@ -158,7 +168,8 @@ export class KafkaTransaction implements Transaction {
           cause: failed.reason,
         });
       }
-      if (commit) await this.#tx.commit();
+      if (!this.#touched) await this.#tx.cancel();
+      else if (commit) await this.#tx.commit();
       else await this.#tx.abort();
       this.#state = commit ? 'committed' : 'aborted';
     } catch (error) {
@@ -173,8 +184,9 @@ export class KafkaTransaction implements Transaction {
   async abandon(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'aborting';
-    await Promise.allSettled([...this.#inflight]);
-    await this.#tx.abort().catch(() => this.#tx.cancel().catch(() => {}));
+    await Promise.allSettled(this.#inflight);
+    if (this.#touched) await this.#tx.abort().catch(() => this.#tx.cancel().catch(() => {}));
+    else await this.#tx.cancel().catch(() => {});
     this.#state = 'aborted';
     this.#host.transactionEnded(this);
   }

@@ -1,0 +1,47 @@
+/**
+ * Stopping long-running commands: the first SIGINT (Ctrl-C) or SIGTERM aborts a signal the command
+ * watches so that it closes cleanly and prints its summary; a second one exits at once.
+ */
+
+/** A stop request the command watches, and `dispose` to restore the default signal handling. */
+export interface StopHandle {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/** Listens for SIGINT/SIGTERM (and aborts after `durationMs`, when given). */
+export function onStop(options: { readonly durationMs?: number | undefined; readonly onForce?: () => void } = {}): StopHandle {
+  const controller = new AbortController();
+  const handler = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      options.onForce?.();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    controller.abort(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  const timer = options.durationMs === undefined ? undefined : setTimeout(() => controller.abort('duration'), options.durationMs);
+  return {
+    signal: controller.signal,
+    dispose() {
+      if (timer !== undefined) clearTimeout(timer);
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
