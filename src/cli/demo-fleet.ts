@@ -13,6 +13,9 @@ const KINDS = {
   motor: { temperature: 65, vibration: 1.8, pressure: 1.0, rpm: 1760 },
 } as const;
 
+/** Decimals kept per metric. */
+const PRECISION = { temperature: 1, vibration: 2, pressure: 2, rpm: 0 } as const;
+
 type Kind = keyof typeof KINDS;
 type Metrics = Record<keyof (typeof KINDS)['pump'], number>;
 
@@ -71,7 +74,8 @@ export class DemoFleet {
       let v = base + d.drift[name] + this.#gauss() * base * 0.01;
       if (fault && name === 'vibration') v *= 2.5 + this.#random();
       if (fault && name === 'temperature') v += 8 + this.#random() * 6;
-      metrics[name] = Math.round(v * 100) / 100;
+      const scale = 10 ** PRECISION[name];
+      metrics[name] = Math.round(v * scale) / scale;
     }
     return { deviceId: d.id, ts, seq: d.seq++, metrics };
   }

@@ -28,7 +28,11 @@ export const LOG_FLAGS_HELP = `Log connection:
 export function logConfigFrom(parsed: ParsedCommand, usage: string): LogConfig {
   const dir = stringFlag(parsed, 'dir');
   const brokers = stringFlag(parsed, 'brokers');
-  const backend = choiceFlag(parsed, 'backend', ['embedded', 'kafka'], usage) ?? (brokers === undefined ? 'embedded' : 'kafka');
+  const chosen = choiceFlag(parsed, 'backend', ['embedded', 'kafka'], usage);
+  if (chosen === undefined && dir !== undefined && brokers !== undefined) {
+    throw new UsageError('--dir (embedded backend) and --brokers (kafka backend) cannot be used together', usage);
+  }
+  const backend = chosen ?? (brokers === undefined ? 'embedded' : 'kafka');
   if (backend === 'embedded') {
     if (brokers !== undefined) throw new UsageError('--brokers applies to --backend kafka, not embedded', usage);
     if (dir === '') throw new UsageError('--dir must not be empty', usage);

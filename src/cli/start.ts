@@ -147,8 +147,11 @@ async function runDemo(options: DemoOptions): Promise<number> {
     const c = consumer;
     const produceDone = produceLoop(producer, fleet, codec, options, stats, halt.signal).catch(fail);
     const consumeDone = consumeLoop(c, codec, stats, consumeStop.signal).catch(fail);
-    const reportDone = reportLoop(c, stats, partitions, started, halt.signal).catch(fail);
+    const reporter = new Reporter(c, stats, partitions, started);
+    reporter.header();
+    const reportDone = reporter.loop(halt.signal).catch(fail);
     await produceDone;
+    const producing = performance.now() - started;
     // Let the consumer catch up with what was produced before stopping it.
     const drainUntil = performance.now() + START_DEFAULTS.drainMs;
     while (failure === undefined && performance.now() < drainUntil) {
@@ -158,6 +161,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     consumeStop.abort();
     await Promise.all([consumeDone, reportDone]);
     if (failure !== undefined) throw failure.error;
+    await reporter.line();
     await c.commit().catch(() => undefined);
 
     const elapsed = performance.now() - started;
@@ -167,7 +171,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     out();
     out(
       `summary: stopped ${why}: produced ${stats.produced} records, consumed ${stats.consumed} records ` +
-        `(${(stats.produced / (elapsed / 1_000)).toFixed(1)} records/s); topic ${options.topic} holds ${stored} records`,
+        `(${(stats.produced / (producing / 1_000)).toFixed(1)} records/s); topic ${options.topic} holds ${stored} records`,
     );
     if (stats.sampleFailure !== undefined) out(`note: some records could not be decoded: ${stats.sampleFailure}`);
     return 0;
@@ -245,32 +249,56 @@ async function storedRecords(log: Log, topic: string): Promise<number> {
   return d.partitions.reduce((sum, p) => sum + (p.endOffset - p.startOffset), 0);
 }
 
-/** Prints the header, then one line per second until stopped. */
-async function reportLoop(consumer: Consumer, stats: Stats, partitions: number, started: number, signal: AbortSignal): Promise<void> {
-  const showEach = partitions <= 8;
-  const partHeader = showEach ? Array.from({ length: partitions }, (_, i) => `p${i}`.padStart(5)).join('') : ' per partition/s';
-  out(dim(`  elapsed  produced  consumed    lag ${partHeader}   sample (last record consumed)`));
-  let last = { produced: 0, consumed: 0, perPartition: new Array<number>(partitions).fill(0) };
-  let tick = 1;
-  while (!signal.aborted) {
-    await pause(started + tick * 1_000 - performance.now(), signal);
-    if (signal.aborted) break;
-    tick++;
+/** The status table: a header, then one line per second (and a last one when stopping). */
+class Reporter {
+  readonly #consumer: Consumer;
+  readonly #stats: Stats;
+  readonly #partitions: number;
+  readonly #started: number;
+  #last: number[];
+
+  constructor(consumer: Consumer, stats: Stats, partitions: number, started: number) {
+    this.#consumer = consumer;
+    this.#stats = stats;
+    this.#partitions = partitions;
+    this.#started = started;
+    this.#last = new Array<number>(partitions).fill(0);
+  }
+
+  header(): void {
+    const parts = this.#partitions <= 8 ? Array.from({ length: this.#partitions }, (_, i) => `p${i}`.padStart(5)).join('') : ' records/s per partition';
+    fit(dim(`  elapsed  produced  consumed    lag${parts}   last record consumed`));
+  }
+
+  /** Prints one line per second until `signal` aborts. */
+  async loop(signal: AbortSignal): Promise<void> {
+    for (let tick = 1; !signal.aborted; tick++) {
+      await pause(this.#started + tick * 1_000 - performance.now(), signal);
+      if (!signal.aborted) await this.line();
+    }
+  }
+
+  async line(): Promise<void> {
+    const s = this.#stats;
     let lag = '?';
     try {
-      lag = String(await totalLag(consumer));
+      lag = count(await totalLag(this.#consumer));
     } catch {
-      // A rebalance in progress: show '?' for this second.
+      // A rebalance in progress: show '?' this time.
     }
-    const delta = stats.perPartition.map((n, i) => n - (last.perPartition[i] ?? 0));
-    const parts = showEach
-      ? delta.map((n) => String(n).padStart(5)).join('')
-      : ` ${Math.min(...delta)}–${Math.max(...delta)}`.padEnd(16);
-    out(
-      `  ${clock(performance.now() - started).padStart(7)} ${count(stats.produced).padStart(9)} ${count(stats.consumed).padStart(9)} ${lag.padStart(6)} ${parts}   ${sampleText(stats.sample)}`,
-    );
-    last = { produced: stats.produced, consumed: stats.consumed, perPartition: [...stats.perPartition] };
+    const delta = s.perPartition.map((n, i) => n - (this.#last[i] ?? 0));
+    this.#last = [...s.perPartition];
+    const parts = this.#partitions <= 8 ? delta.map((n) => String(n).padStart(5)).join('') : ` ${Math.min(...delta)}–${Math.max(...delta)}`.padEnd(24);
+    const elapsed = clock(performance.now() - this.#started);
+    fit(`  ${elapsed.padStart(7)} ${count(s.produced).padStart(9)} ${count(s.consumed).padStart(9)} ${lag.padStart(6)}${parts}   ${sampleText(s.sample)}`);
   }
+}
+
+/** Prints a line, cut to the terminal's width so that it never wraps. */
+function fit(line: string): void {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  // Cutting a line with colour codes could leave the colour on: cut only plain text.
+  out(columns !== undefined && line.length > columns && !line.includes('\u001b') ? `${line.slice(0, columns - 1)}…` : line);
 }
 
 /** `m:ss` of an elapsed time. */
@@ -280,11 +308,11 @@ function clock(ms: number): string {
 }
 
 function sampleText(t: Telemetry | undefined): string {
-  if (t === undefined) return dim('–');
+  if (t === undefined) return '–';
   const metrics = Object.entries(t.metrics)
     .map(([k, v]) => `${ABBREVIATIONS[k] ?? k} ${v}`)
     .join(' ');
-  return `${t.deviceId} #${t.seq ?? '-'} ${dim(metrics)}`;
+  return `${t.deviceId} #${t.seq ?? '-'} ${metrics}`;
 }
 
 const ABBREVIATIONS: Record<string, string> = { temperature: 'temp', vibration: 'vib', pressure: 'press', rpm: 'rpm' };

@@ -80,7 +80,7 @@ export function definedOnly<T extends object>(o: T): Partial<T> {
 export function recordSize(record: ProducerRecord): number {
   let size = record.value.byteLength + (record.key?.byteLength ?? 0);
   if (record.headers !== undefined) {
-    for (const name in record.headers) size += name.length + (record.headers[name]?.byteLength ?? 0);
+    for (const name in record.headers) size += Buffer.byteLength(name) + (record.headers[name]?.byteLength ?? 0);
   }
   return size;
 }

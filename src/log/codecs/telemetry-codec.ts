@@ -12,7 +12,8 @@
  *   3       8         ts: float64
  *   11      str       deviceId
  *   …       varint    seq                                  (only when flag bit 0)
- *   …       varint    metric count n, then n × { str name, float64 value }
+ *   …       metrics   varint count n, n × float64 values, varint byte length of the names
+ *                     block, then the n names (str), in the order of the values
  *   …       varint    tag count m, then m × { str name, str value }   (only when flag bit 1)
  *
  * The record ends exactly at the end of the input. A typical record (12-character device id, seq,
@@ -35,6 +36,7 @@ import { type Codec, decodeError, describe, encodeError } from './codec.ts';
 import { ByteReader, ByteWriter, ReadFailure, StringCache } from './binary.ts';
 import { type Telemetry, type TelemetryValidationOptions, fieldPath, isRecord, telemetryValidator } from './telemetry.ts';
 import { withValidation } from './validation.ts';
+import { readMetrics, writeMetrics } from './metrics-section.ts';
 
 const NAME = 'telemetry';
 /** First byte of every telemetry record. */
@@ -43,8 +45,7 @@ export const TELEMETRY_MAGIC = 0x54;
 export const TELEMETRY_FORMAT_VERSION = 1;
 const FLAG_SEQ = 1;
 const FLAG_TAGS = 2;
-/** Smallest encoded metric (empty name + float64) and tag (two empty strings). */
-const MIN_METRIC_BYTES = 9;
+/** Smallest encoded tag (two empty strings). */
 const MIN_TAG_BYTES = 2;
 
 const sharedWriter = new ByteWriter();
@@ -103,18 +104,11 @@ function writeTelemetry(w: ByteWriter, value: Telemetry): void {
   w.u8((seq === undefined ? 0 : FLAG_SEQ) | (tags === undefined ? 0 : FLAG_TAGS));
   w.f64(ts);
   if (!w.string(deviceId)) throw encodeError(NAME, 'is not valid Unicode (lone surrogate)', 'deviceId');
-  const names = Object.keys(metrics);
-  w.ensure(16);
-  if (seq !== undefined) w.varint(seq);
-  w.varint(names.length);
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const v = metrics[name];
-    if (typeof v !== 'number') throw encodeError(NAME, `must be a number, got ${describe(v)}`, fieldPath('metrics', name));
-    if (!w.string(name)) throw encodeError(NAME, 'name is not valid Unicode (lone surrogate)', fieldPath('metrics', name));
+  if (seq !== undefined) {
     w.ensure(8);
-    w.f64(v);
+    w.varint(seq);
   }
+  writeMetrics(w, metrics);
   if (tags !== undefined) writeTags(w, tags);
 }
 
@@ -146,24 +140,6 @@ function readTelemetry(r: ByteReader): Telemetry {
   if (r.pos !== r.end) throw new ReadFailure(`${r.end - r.pos} unexpected bytes after the record`, r.pos);
   if (seq === undefined) return tags === undefined ? { deviceId, ts, metrics } : { deviceId, ts, metrics, tags };
   return tags === undefined ? { deviceId, ts, seq, metrics } : { deviceId, ts, seq, metrics, tags };
-}
-
-function readMetrics(r: ByteReader): Record<string, number> {
-  const countAt = r.pos;
-  const n = r.varint('metric count');
-  if (n > (r.end - r.pos) / MIN_METRIC_BYTES) {
-    throw new ReadFailure(`truncated: ${n} metrics need at least ${n * MIN_METRIC_BYTES} bytes, ${r.end - r.pos} left`, countAt);
-  }
-  const metrics: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const name = r.string('metric name', nameCache);
-    const v = r.f64('metric value');
-    if (name === '__proto__') Object.defineProperty(metrics, name, { value: v, enumerable: true, writable: true, configurable: true });
-    else metrics[name] = v;
-  }
-  // A repeated name overwrites an earlier one, so fewer keys than entries means a duplicate.
-  if (n > 1 && Object.keys(metrics).length !== n) throw new ReadFailure('duplicate metric name', countAt);
-  return metrics;
 }
 
 function readTags(r: ByteReader): Record<string, string> {

@@ -34,7 +34,7 @@ async function killAtRandom(child: Child, round: number, ackPrefix: string): Pro
     await delay(randomInt(0, 400));
   } else {
     await child.waitForLine((l) => l.startsWith(ackPrefix), { what: `a '${ackPrefix}' line` });
-    await delay(randomInt(0, 150));
+    await delay(randomInt(0, 300));
   }
   const exit = await child.kill('SIGKILL');
   assert.equal(exit.signal, 'SIGKILL', `the child died on its own (exit code ${exit.code}) in round ${round}:\n${child.stderr()}`);

@@ -1,0 +1,135 @@
+/**
+ * The metrics section of the telemetry format, laid out for fast decoding:
+ *
+ *   varint    n, the metric count
+ *   n × 8     the values, float64 little-endian, in name order
+ *   varint    byte length of the names block
+ *   names     n × str (varint byte length, UTF-8), in the same order as the values
+ *
+ * Records of one kind of device repeat the same names block byte for byte, so the decoder keeps
+ * recently seen blocks in a bounded direct-mapped cache (hash of the bytes → slot; hits are
+ * confirmed by comparing every byte) mapped to their parsed, checked name lists: a hit costs one
+ * hash and one compare instead of parsing, decoding and de-duplicating each name.
+ */
+import { type ByteReader, type ByteWriter, ReadFailure, StringCache, varintSize } from './binary.ts';
+import { describe, encodeError } from './codec.ts';
+import { fieldPath } from './telemetry.ts';
+
+const CODEC = 'telemetry';
+const BLOCK_SLOTS = 256;
+/** Names blocks longer than this are parsed every time. */
+const MAX_CACHED_BLOCK = 256;
+
+const nameCache = new StringCache(1024, 32);
+
+/** Writes the metrics section (see above); throws CODEC_ENCODE naming the bad metric. */
+export function writeMetrics(w: ByteWriter, metrics: Readonly<Record<string, unknown>>): void {
+  const names = Object.keys(metrics);
+  const n = names.length;
+  w.ensure(8 + 8 * n + 1);
+  w.varint(n);
+  for (let i = 0; i < n; i++) {
+    const name = names[i] as string;
+    const v = metrics[name];
+    if (typeof v !== 'number') throw encodeError(CODEC, `must be a number, got ${describe(v)}`, fieldPath('metrics', name));
+    w.f64(v);
+  }
+  const lengthAt = w.pos - w.start; // relative: a growing writer moves the record
+  w.pos += 1; // room for the names block length, assumed < 128 (moved below otherwise)
+  const blockAt = w.pos - w.start;
+  for (let i = 0; i < n; i++) {
+    const name = names[i] as string;
+    if (!w.string(name)) throw encodeError(CODEC, 'name is not valid Unicode (lone surrogate)', fieldPath('metrics', name));
+  }
+  const blockLength = w.pos - w.start - blockAt;
+  if (blockLength < 0x80) {
+    w.buf[w.start + lengthAt] = blockLength;
+    return;
+  }
+  const extra = varintSize(blockLength) - 1;
+  w.ensure(extra);
+  const from = w.start + blockAt;
+  w.buf.copyWithin(from + extra, from, w.pos);
+  w.pos = w.start + lengthAt;
+  w.varint(blockLength);
+  w.pos += blockLength;
+}
+
+/** Reads the metrics section; throws ReadFailure on anything malformed. */
+export function readMetrics(r: ByteReader): Record<string, number> {
+  const countAt = r.pos;
+  const n = r.varint('metric count');
+  if (n > (r.end - r.pos) / 9) {
+    throw new ReadFailure(`truncated: ${n} metrics need at least ${n * 9} bytes, ${r.end - r.pos} left`, countAt);
+  }
+  const valuesAt = r.pos;
+  r.pos += 8 * n;
+  const lengthAt = r.pos;
+  const blockLength = r.varint('metric names length');
+  if (blockLength > r.end - r.pos) {
+    throw new ReadFailure(`truncated: metric names need ${blockLength} bytes, ${r.end - r.pos} left`, lengthAt);
+  }
+  const names = blockLength <= MAX_CACHED_BLOCK ? cachedNames(r, n, blockLength) : parseNames(r, n, blockLength);
+  const view = r.view;
+  const metrics: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const name = names[i] as string;
+    const v = view.getFloat64(valuesAt + 8 * i, true);
+    if (name === '__proto__') Object.defineProperty(metrics, name, { value: v, enumerable: true, writable: true, configurable: true });
+    else metrics[name] = v;
+  }
+  return metrics;
+}
+
+const blockKeys = new Uint8Array(BLOCK_SLOTS * MAX_CACHED_BLOCK);
+const blockKeysView = new DataView(blockKeys.buffer);
+const blockLengths = new Int32Array(BLOCK_SLOTS).fill(-1);
+const blockNames: (readonly string[] | undefined)[] = Array.from({ length: BLOCK_SLOTS }, () => undefined);
+
+/** The names of the block at `r.pos`, from the cache when the same bytes were seen recently. */
+function cachedNames(r: ByteReader, n: number, length: number): readonly string[] {
+  const start = r.pos;
+  const view = r.view;
+  const words = start + (length & ~3);
+  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+  for (let i = start; i < words; i += 4) h = Math.imul(h ^ view.getUint32(i, true), 0x01000193);
+  for (let i = words; i < start + length; i++) h = Math.imul(h ^ (r.buf[i] as number), 0x01000193);
+  const slot = (h ^ (h >>> 16)) & (BLOCK_SLOTS - 1);
+  const cached = blockNames[slot];
+  if (cached !== undefined && blockLengths[slot] === length && cached.length === n) {
+    const base = slot * MAX_CACHED_BLOCK - start;
+    let i = start;
+    while (i < words && view.getUint32(i, true) === blockKeysView.getUint32(base + i, true)) i += 4;
+    if (i >= words) {
+      while (i < start + length && r.buf[i] === blockKeys[base + i]) i++;
+      if (i === start + length) {
+        r.pos = start + length;
+        return cached;
+      }
+    }
+  }
+  const names = parseNames(r, n, length);
+  blockKeys.set(r.buf.subarray(start, start + length), slot * MAX_CACHED_BLOCK);
+  blockLengths[slot] = length;
+  blockNames[slot] = names;
+  return names;
+}
+
+/** Parses and checks `n` names filling exactly `length` bytes at `r.pos`. */
+function parseNames(r: ByteReader, n: number, length: number): string[] {
+  const start = r.pos;
+  const end = r.end;
+  r.end = start + length; // names must not run past their block
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const name = r.string('metric name', nameCache);
+    if (seen.has(name)) throw new ReadFailure(`duplicate metric name ${JSON.stringify(name)}`, at);
+    seen.add(name);
+    names.push(name);
+  }
+  if (r.pos !== r.end) throw new ReadFailure(`metric names end at byte ${r.pos}, their block at byte ${r.end}`, r.pos);
+  r.end = end;
+  return names;
+}

@@ -1,0 +1,170 @@
+/**
+ * Retention (by time, by size) and compaction of the embedded backend give disk space back: after
+ * writing tens of megabytes, the maintenance pass (every second, in each process with the log open)
+ * removes what the policy allows and the directory's files (database + WAL) really shrink.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openLog } from '../../../src/log/index.ts';
+import type { Log, ProducerRecord, RecordMetadata } from '../../../src/log/types.ts';
+import { eventually, randomTopic, tempDir, text } from '../../helpers.ts';
+import { readAll } from './read-all.ts';
+
+const MB = 1024 * 1024;
+
+/** Sum of the sizes of the files in `path` (the database, its WAL and shared-memory index). */
+async function dirBytes(path: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(path)) total += (await stat(join(path, name))).size;
+  return total;
+}
+
+/** Sends `count` records made by `make`, `perSend` at a time; returns where each landed. */
+async function sendAll(log: Log, count: number, perSend: number, make: (i: number) => ProducerRecord): Promise<RecordMetadata[]> {
+  const producer = log.producer({ acks: 'leader' });
+  const out: RecordMetadata[] = [];
+  for (let i = 0; i < count; i += perSend) {
+    const records: ProducerRecord[] = [];
+    for (let j = i; j < Math.min(count, i + perSend); j++) records.push(make(j));
+    out.push(...(await producer.send(records)));
+  }
+  await producer.close();
+  return out;
+}
+
+/** A value of `size` random bytes starting with `tag` and a zero byte. */
+function filler(tag: string, size: number): Uint8Array {
+  const value = randomBytes(size);
+  value[value.write(tag, 0)] = 0;
+  return value;
+}
+
+async function openIn(path: string): Promise<Log> {
+  return openLog({ backend: 'embedded', dir: path });
+}
+
+test('retention by time deletes old batches, moves the start offset and shrinks the directory', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir('sluice-reclaim-time-');
+  t.after(() => dir.remove());
+  const topic = randomTopic('ret-time');
+  const log = await openIn(dir.path);
+  t.after(() => log.close());
+  await log.admin.createTopic(topic, { partitions: 2, retentionMs: 60_000 });
+
+  // 24 MB an hour old, then a few fresh records per partition.
+  const old = Date.now() - 3_600_000;
+  await sendAll(log, 1_200, 50, (i) => ({ topic, partition: i % 2, timestamp: old + i, value: filler(`old-${i}`, 20_000) }));
+  const fresh = await sendAll(log, 4, 4, (i) => ({ topic, partition: i % 2, value: filler(`fresh-${i}`, 1_000) }));
+  const before = await dirBytes(dir.path);
+  assert.ok(before > 20 * MB, `wrote ${before} bytes`);
+
+  const after = await eventually(
+    async () => {
+      const { partitions } = await log.admin.describeTopic(topic);
+      assert.deepEqual(
+        partitions.map((p) => p.startOffset),
+        [600, 600],
+        'start offsets past the old records',
+      );
+      const bytes = await dirBytes(dir.path);
+      assert.ok(bytes < before / 4, `directory at ${bytes} bytes, was ${before}`);
+      return bytes;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, message: 'time retention reclaiming space' },
+  );
+  assert.ok(after < 4 * MB, `directory still holds ${after} bytes`);
+  // The fresh records are still readable, and the log still takes writes.
+  const { records } = await readAll(log, topic);
+  assert.deepEqual(
+    [...records.values()].flat().map((r) => `${r.partition}@${r.offset}`).sort(),
+    fresh.map((m) => `${m.partition}@${m.offset}`).sort(),
+  );
+  const [m] = await log.producer().send([{ topic, partition: 0, value: filler('later', 10) }]);
+  assert.equal(m?.offset, 602);
+});
+
+test('retention by size keeps about retentionBytes per partition and shrinks the directory', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir('sluice-reclaim-size-');
+  t.after(() => dir.remove());
+  const topic = randomTopic('ret-size');
+  const log = await openIn(dir.path);
+  t.after(() => log.close());
+  await log.admin.createTopic(topic, { partitions: 2, retentionBytes: 2 * MB });
+
+  // 24 MB in 20-record batches (one per send) of 20 kB records, 12 MB per partition.
+  await sendAll(log, 1_200, 20, (i) => ({ topic, partition: Math.floor(i / 20) % 2, value: filler(`v-${i}`, 20_000) }));
+  const before = await dirBytes(dir.path);
+  assert.ok(before > 20 * MB, `wrote ${before} bytes`);
+
+  await eventually(
+    async () => {
+      const { partitions } = await log.admin.describeTopic(topic);
+      for (const p of partitions) {
+        assert.equal(p.endOffset, 600);
+        assert.ok(p.startOffset > 0, `partition ${p.partition} start offset ${p.startOffset}`);
+      }
+      const bytes = await dirBytes(dir.path);
+      assert.ok(bytes < before / 3, `directory at ${bytes} bytes, was ${before}`);
+      return true;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, message: 'size retention reclaiming space' },
+  );
+  // What is left per partition is at least retentionBytes and less than one batch more.
+  const { partitions, records } = await readAll(log, topic);
+  for (const p of partitions) {
+    const list = records.get(p.partition)!;
+    assert.equal(list[0]?.offset, p.startOffset);
+    assert.equal(p.startOffset % 20, 0, 'whole batches go');
+    const kept = list.reduce((s, r) => s + r.value.byteLength, 0);
+    const batch = 20 * 20_000;
+    assert.ok(kept >= 2 * MB - batch && kept < 2 * MB + batch, `partition ${p.partition} keeps ${kept} bytes of values`);
+  }
+});
+
+test('compaction keeps the latest value per key at its offset and shrinks the directory', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir('sluice-reclaim-compact-');
+  t.after(() => dir.remove());
+  const topic = randomTopic('compact');
+  const log = await openIn(dir.path);
+  t.after(() => log.close());
+  await log.admin.createTopic(topic, { partitions: 2, cleanupPolicy: 'compact' });
+
+  // 24 MB: 40 keys, each written 30 times, plus a few unkeyed records (compaction keeps those).
+  const keys = 40;
+  const meta = await sendAll(log, 1_200, 40, (i) =>
+    i % 300 === 7 ? { topic, partition: 0, key: null, value: filler(`unkeyed-${i}`, 20_000) } : { topic, key: Buffer.from(`key-${i % keys}`), value: filler(`v-${i}`, 20_000) },
+  );
+  const expected = new Map<string, string>(); // "partition@offset" → value tag, of what must survive
+  const latest = new Map<number, string>(); // key index → "partition@offset"
+  meta.forEach((m, i) => {
+    if (i % 300 === 7) expected.set(`${m.partition}@${m.offset}`, `unkeyed-${i}`);
+    else latest.set(i % keys, `${m.partition}@${m.offset}|v-${i}`);
+  });
+  for (const entry of latest.values()) {
+    const [where, tag] = entry.split('|') as [string, string];
+    expected.set(where, tag);
+  }
+  const { partitions: endsBefore } = await log.admin.describeTopic(topic);
+  const before = await dirBytes(dir.path);
+  assert.ok(before > 20 * MB, `wrote ${before} bytes`);
+
+  await eventually(
+    async () => {
+      const bytes = await dirBytes(dir.path);
+      assert.ok(bytes < before / 4, `directory at ${bytes} bytes, was ${before}`);
+      return true;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, message: 'compaction reclaiming space' },
+  );
+  const { partitions, records } = await readAll(log, topic);
+  assert.deepEqual(partitions, endsBefore, 'compaction leaves start and end offsets alone');
+  const got = new Map<string, string>();
+  for (const r of [...records.values()].flat()) got.set(`${r.partition}@${r.offset}`, text(r.value.subarray(0, r.value.indexOf(0))));
+  assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), 'the latest record of each key (and every unkeyed one) survives, at its offset');
+  for (const r of [...records.values()].flat()) {
+    if (r.key !== null) assert.ok(text(r.key).startsWith('key-'));
+  }
+});
