@@ -49,10 +49,10 @@ export function logConfigFrom(parsed: ParsedCommand, usage: string): LogConfig {
   return { backend, brokers: list };
 }
 
-/** Where the log lives, for messages: the absolute directory or the broker list. */
+/** Where the log lives, for messages: `the embedded log in DIR` or `Kafka at BROKERS`. */
 export function describeLog(config: LogConfig): string {
   return config.backend === 'embedded'
-    ? `embedded log in ${resolve(config.dir ?? DEFAULT_EMBEDDED_DIR)}`
+    ? `the embedded log in ${resolve(config.dir ?? DEFAULT_EMBEDDED_DIR)}`
     : `Kafka at ${config.brokers.join(',')}`;
 }
 

@@ -126,7 +126,8 @@ function report(error: unknown): number {
     const message = error instanceof Error ? error.message : String(error);
     err(`${red('error')}: ${message}`);
   }
-  if (process.env.SLUICE_DEBUG !== undefined && error instanceof Error) err(error.stack ?? '');
+  const debug = process.env.SLUICE_DEBUG;
+  if (debug !== undefined && debug !== '' && debug !== '0' && error instanceof Error) err(error.stack ?? '');
   else if (!isSluiceError(error)) err(dim('(set SLUICE_DEBUG=1 to see the stack trace)'));
   return 1;
 }

@@ -120,7 +120,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     const { partitions, created } = await ensureTopic(log, options);
     stats.perPartition.push(...new Array<number>(partitions).fill(0));
     const codec: Codec<Telemetry> = options.codec === 'telemetry' ? telemetryCodec : jsonCodec<Telemetry>();
-    out(`${bold('Sluice demo')}: simulated device telemetry through the ${describeLog(options.log)}`);
+    out(`${bold('Sluice demo')}: simulated device telemetry through ${describeLog(options.log)}`);
     out(
       `  topic ${options.topic} (${partitions} partitions, ${created ? 'created now' : 'already there'}) · ${options.devices} devices · ` +
         `${options.rate} records/s · codec ${options.codec} · consumer group ${options.group}`,

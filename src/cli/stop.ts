@@ -17,6 +17,8 @@ export function onStop(options: { readonly durationMs?: number | undefined; read
       options.onForce?.();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
+    // The terminal echoed ^C without a newline: end that line before the command prints more.
+    if (signal === 'SIGINT' && process.stdout.isTTY) process.stdout.write('\n');
     controller.abort(signal);
   };
   process.on('SIGINT', handler);

@@ -95,7 +95,7 @@ export const topicsCommand: Command = {
 async function list(log: Log, parsed: ParsedCommand): Promise<number> {
   const names = await log.admin.listTopics();
   if (names.length === 0) {
-    out(`no topics in the ${describeLog(logConfigFrom(parsed, LIST_USAGE))}`);
+    out(`no topics in ${describeLog(logConfigFrom(parsed, LIST_USAGE))}`);
     return 0;
   }
   const rows: string[][] = [];

@@ -143,12 +143,15 @@ export interface Producer {
   /**
    * Appends records (in order per partition) and resolves with where each landed, in input
    * order, once acknowledged per `acks`. Either all records are validated before any is written,
-   * or none is written.
+   * or none is written. Fails with LOG_TRANSACTION_STATE while a transaction is open.
    */
   send(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>;
-  /** Starts a transaction (needs `transactionalId`). One at a time per producer. */
+  /**
+   * Starts a transaction. One at a time per producer; without a `transactionalId`, or with one
+   * already open, fails with LOG_TRANSACTION_STATE.
+   */
   beginTransaction(): Promise<Transaction>;
-  /** Flushes pending sends and releases resources; later calls fail with LOG_CLOSED. */
+  /** Flushes pending sends and releases resources; later calls (except close) fail with LOG_CLOSED. */
   close(): Promise<void>;
 }
 
@@ -258,7 +261,7 @@ export interface Consumer {
   committed(partitions: readonly TopicPartition[]): Promise<CommittedOffset[]>;
   /** Lag of every assigned partition. */
   lag(): Promise<PartitionLag[]>;
-  /** Leaves the group (triggering a rebalance) and releases resources. */
+  /** Leaves the group (triggering a rebalance) and releases resources. Closing twice is a no-op. */
   close(): Promise<void>;
 }
 

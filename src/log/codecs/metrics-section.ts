@@ -129,7 +129,7 @@ function parseNames(r: ByteReader, n: number, length: number): string[] {
     seen.add(name);
     names.push(name);
   }
-  if (r.pos !== r.end) throw new ReadFailure(`metric names end at byte ${r.pos}, their block at byte ${r.end}`, r.pos);
+  if (r.pos !== r.end) throw new ReadFailure(`metric names take ${r.pos - start} bytes, their block ${length}`, r.pos);
   r.end = end;
   return names;
 }

@@ -17,7 +17,7 @@
  *   …       varint    tag count m, then m × { str name, str value }   (only when flag bit 1)
  *
  * The record ends exactly at the end of the input. A typical record (12-character device id, seq,
- * 8 metrics with 4-8 character names) takes ~140 bytes (JSON: ~220).
+ * 6-8 metrics with 2-9 character names) takes ~130 bytes (the same record as JSON: ~175).
  *
  * Numbers are IEEE-754 doubles, so every number round-trips bit for bit, -0 included (NaN comes
  * back as NaN; the contract in validateTelemetry forbids it anyway). The codec checks only what
@@ -30,7 +30,9 @@
  * Speed: encoding writes records back to back into a 64 KiB slab and returns views of it (no
  * allocation per record but the view; records over 4 KiB get their own buffer); short ASCII
  * strings are copied char by char. Decoding reads through a reusable scratch copy (no DataView per
- * record) and keeps recently seen metric/tag names and device ids in bounded direct-mapped caches.
+ * record); values and names are stored apart so that a repeated names block is recognised whole
+ * (see metrics-section.ts); device ids and tag strings go through bounded direct-mapped caches.
+ * The caches are fixed-size (about 400 KiB in all) and module-wide.
  */
 import { type Codec, decodeError, describe, encodeError } from './codec.ts';
 import { ByteReader, ByteWriter, ReadFailure, StringCache } from './binary.ts';
@@ -50,7 +52,7 @@ const MIN_TAG_BYTES = 2;
 
 const sharedWriter = new ByteWriter();
 const reader = new ByteReader();
-const nameCache = new StringCache(1024, 32);
+const tagCache = new StringCache(1024, 32);
 const deviceIdCache = new StringCache(4096, 48);
 
 /** The binary telemetry codec (format above). */
@@ -151,8 +153,8 @@ function readTags(r: ByteReader): Record<string, string> {
   const tags: Record<string, string> = {};
   for (let i = 0; i < m; i++) {
     const keyAt = r.pos;
-    const key = r.string('tag name', nameCache);
-    const v = r.string('tag value', nameCache);
+    const key = r.string('tag name', tagCache);
+    const v = r.string('tag value', tagCache);
     if (Object.hasOwn(tags, key)) throw new ReadFailure(`duplicate tag name ${JSON.stringify(key)}`, keyAt);
     if (key === '__proto__') Object.defineProperty(tags, key, { value: v, enumerable: true, writable: true, configurable: true });
     else tags[key] = v;

@@ -128,6 +128,12 @@ export class EmbeddedProducer implements Producer {
   send(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     try {
       assertOpen(this.#closed, 'producer');
+      if (this.#transaction?.isOpen() === true) {
+        throw new SluiceError(
+          ErrorCode.LOG_TRANSACTION_STATE,
+          `producer '${this.#options.transactionalId}' has an open transaction: send through the transaction, or commit or abort it first`,
+        );
+      }
       const prepared = prepareSend(this.#ctx, this.#partitioner, records, this.#options.maxRecordBytes);
       if (prepared.appends.length === 0) return Promise.resolve([]);
       if (this.#options.lingerMs === 0) return Promise.resolve(this.#write(prepared));

@@ -40,11 +40,23 @@ test('round-trips many metrics and records larger than the slab', () => {
   for (let i = 0; i < 5000; i++) metrics[`metric_${i}`] = i * 1.5;
   const big = { deviceId: 'big', ts: 1, metrics };
   assert.deepEqual(roundTrip(big), big);
+  const longTag = { ...typical, tags: { note: 'n'.repeat(10_000) } }; // decoded in place, not via the scratch copy
+  for (let i = 0; i < 3; i++) assert.deepEqual(roundTrip(longTag), longTag);
   for (let i = 0; i < 2000; i++) assert.deepEqual(roundTrip(typical), typical); // crosses slab boundaries
   const a = telemetryCodec.encode(typical);
   const b = telemetryCodec.encode({ ...typical, seq: 1 });
   assert.deepEqual(telemetryCodec.decode(a), typical, 'an earlier result is not overwritten by a later encode');
   assert.equal(telemetryCodec.decode(b).seq, 1);
+});
+
+test('names blocks of every size round-trip, from the cache and past it', () => {
+  for (const count of [15, 20, 40]) {
+    const metrics: Record<string, number> = {};
+    for (let i = 0; i < count; i++) metrics[`metric_${String(i).padStart(3, '0')}`] = i; // ~11 bytes a name
+    const value = { deviceId: 'd', ts: 1, metrics };
+    const bytes = telemetryCodec.encode(value);
+    for (let k = 0; k < 3; k++) assert.deepEqual(telemetryCodec.decode(bytes), value);
+  }
 });
 
 test('the names __proto__ and constructor are ordinary keys', () => {
@@ -116,7 +128,8 @@ test('truncation at every byte position gives CODEC_DECODE, never a value', () =
 
 test('corrupt input is rejected with the reason and the offset', () => {
   const bytes = telemetryCodec.encode({ deviceId: 'dev', ts: 1, seq: 5, metrics: { t: 1 } });
-  // layout: 0 magic, 1 version, 2 flags, 3..10 ts, 11 len(3), 12..14 "dev", 15 seq, 16 count, 17 len(1), 18 "t", 19..26 value
+  // layout: 0 magic, 1 version, 2 flags, 3..10 ts, 11 len(3), 12..14 "dev", 15 seq, 16 count,
+  // 17..24 value, 25 names block length (2), 26 len(1), 27 "t"
   const patch = (offset: number, ...values: number[]): Uint8Array => {
     const copy = Uint8Array.from(bytes);
     copy.set(values, offset);
@@ -127,14 +140,18 @@ test('corrupt input is rejected with the reason and the offset', () => {
     [patch(0, 0x7b), /bad magic byte 0x7b \(expected 0x54\): not a telemetry record at byte 0$/],
     [patch(1, 2), /unsupported format version 2 \(this build reads 1\) at byte 1$/],
     [patch(2, 0x05), /unknown flag bits in 0x05 at byte 2$/],
-    [patch(2, 0x03), /truncated: tag count \(varint\) missing at byte 27$/],
-    [patch(2, 0x00), /truncated: 5 metrics need at least 45 bytes, 11 left at byte 15$/],
-    [patch(11, 0x7f), /truncated: deviceId needs 127 bytes, 15 left at byte 11$/],
+    [patch(2, 0x03), /truncated: tag count \(varint\) missing at byte 28$/],
+    [patch(2, 0x00), /truncated: 5 metrics need at least 45 bytes, 12 left at byte 15$/],
+    [patch(11, 0x7f), /truncated: deviceId needs 127 bytes, 16 left at byte 11$/],
     [patch(12, 0xff), /deviceId is not valid UTF-8 at byte 12$/],
     [patch(15, 0x85, 0x00), /seq \(varint\) is not in canonical form at byte 15$/],
-    [patch(16, 0x40), /truncated: 64 metrics need at least 576 bytes, 10 left at byte 16$/],
-    [patch(18, 0xc3), /metric name is not valid UTF-8 at byte 18$/],
-    [Uint8Array.of(...bytes, 0), /1 unexpected bytes after the record at byte 27$/],
+    [patch(16, 0x40), /truncated: 64 metrics need at least 576 bytes, 11 left at byte 16$/],
+    [patch(25, 3), /truncated: metric names need 3 bytes, 2 left at byte 25$/],
+    [patch(25, 1), /truncated: metric name needs 1 bytes, 0 left at byte 26$/],
+    [patch(25, 0), /truncated: metric name length \(varint\) missing at byte 26$/],
+    [Uint8Array.of(...bytes.subarray(0, 25), 3, 1, 0x74, 0), /metric names take 2 bytes, their block 3 at byte 28$/],
+    [patch(27, 0xc3), /metric name is not valid UTF-8 at byte 27$/],
+    [Uint8Array.of(...bytes, 0), /1 unexpected bytes after the record at byte 28$/],
   ];
   for (const [input, message] of cases) assertCodecError(() => telemetryCodec.decode(input), ErrorCode.CODEC_DECODE, message);
   const seqAt = patch(15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
@@ -146,10 +163,9 @@ test('corrupt input is rejected with the reason and the offset', () => {
 
 test('duplicate names are rejected', () => {
   const dup = telemetryCodec.encode({ deviceId: 'd', ts: 1, metrics: { a: 1, b: 2 } });
-  const i = dup.lastIndexOf(0x62); // the name "b"
   const copy = Uint8Array.from(dup);
-  copy[i] = 0x61;
-  assertCodecError(() => telemetryCodec.decode(copy), ErrorCode.CODEC_DECODE, /duplicate metric name/);
+  copy[copy.length - 1] = 0x61; // the last name, "b", becomes "a"
+  assertCodecError(() => telemetryCodec.decode(copy), ErrorCode.CODEC_DECODE, /duplicate metric name "a" at byte 33$/);
   const tags = Uint8Array.from(telemetryCodec.encode({ deviceId: 'd', ts: 1, metrics: {}, tags: { a: 'x', b: 'y' } }));
   tags[tags.lastIndexOf(0x62)] = 0x61;
   assertCodecError(() => telemetryCodec.decode(tags), ErrorCode.CODEC_DECODE, /duplicate tag name "a"/);

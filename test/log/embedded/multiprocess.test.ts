@@ -203,7 +203,7 @@ test('a tailing reader process sees each record a writer process appends, once a
       .filter((l) => l.startsWith('rec '))
       .map((l) => {
         const [, p, o, v] = l.split(' ') as [string, string, string, string];
-        return [Number(p), Number(o), v];
+        return [Number(p), Number(o), Buffer.from(v, 'hex').toString()];
       });
   await eventually(
     () => {

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { openLog } from '../../../src/log/index.ts';
 import type { Log, ProducerRecord, RecordMetadata } from '../../../src/log/types.ts';
 import { eventually, randomTopic, tempDir, text } from '../../helpers.ts';
+import { spawnFixture } from './child.ts';
 import { readAll } from './read-all.ts';
 
 const MB = 1024 * 1024;
@@ -53,6 +54,10 @@ test('retention by time deletes old batches, moves the start offset and shrinks 
   const log = await openIn(dir.path);
   t.after(() => log.close());
   await log.admin.createTopic(topic, { partitions: 2, retentionMs: 60_000 });
+  // Another process tails the topic the whole time (its reads must not keep the space).
+  const reader = spawnFixture('mp-tail.ts', [dir.path, topic]);
+  t.after(() => reader.kill());
+  await reader.waitForLine((l) => l.startsWith('ready '), { what: 'ready' });
 
   // 24 MB an hour old, then a few fresh records per partition.
   const old = Date.now() - 3_600_000;
@@ -75,7 +80,10 @@ test('retention by time deletes old batches, moves the start offset and shrinks 
     },
     { timeoutMs: 20_000, intervalMs: 200, message: 'time retention reclaiming space' },
   );
+  t.diagnostic(`directory: ${before} → ${after} bytes`);
   assert.ok(after < 4 * MB, `directory still holds ${after} bytes`);
+  // The tailing process saw the fresh records (it started at the end, before the old ones).
+  await reader.waitForLine((l) => l.startsWith('rec 1 601 '), { what: 'the last fresh record' });
   // The fresh records are still readable, and the log still takes writes.
   const { records } = await readAll(log, topic);
   assert.deepEqual(
@@ -108,6 +116,7 @@ test('retention by size keeps about retentionBytes per partition and shrinks the
       }
       const bytes = await dirBytes(dir.path);
       assert.ok(bytes < before / 3, `directory at ${bytes} bytes, was ${before}`);
+      t.diagnostic(`directory: ${before} → ${bytes} bytes`);
       return true;
     },
     { timeoutMs: 20_000, intervalMs: 200, message: 'size retention reclaiming space' },
@@ -155,6 +164,7 @@ test('compaction keeps the latest value per key at its offset and shrinks the di
     async () => {
       const bytes = await dirBytes(dir.path);
       assert.ok(bytes < before / 4, `directory at ${bytes} bytes, was ${before}`);
+      t.diagnostic(`directory: ${before} → ${bytes} bytes`);
       return true;
     },
     { timeoutMs: 20_000, intervalMs: 200, message: 'compaction reclaiming space' },

@@ -1,0 +1,142 @@
+/**
+ * The `sluice` command as a user runs it: a real child process on a temporary embedded log
+ * directory, checked by its output and exit code.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openLog } from '../../src/log/index.ts';
+import { tempDir } from '../helpers.ts';
+import { runCli, startCli } from './run-cli.ts';
+
+async function dataDir(t: import('node:test').TestContext): Promise<string> {
+  const dir = await tempDir('sluice-cli-');
+  t.after(() => dir.remove());
+  return dir.path;
+}
+
+/** A stack trace line, which a user should never see. */
+const STACK = /^\s+at .+\(.+:\d+:\d+\)$/m;
+
+test('--help, help and no arguments list the commands', async (t) => {
+  for (const args of [['--help'], ['help'], []]) {
+    const r = await runCli(t, args);
+    assert.equal(r.code, 0, r.stderr);
+    for (const word of ['start', 'topics', 'bench', '--backend', '--dir', '--brokers']) {
+      assert.match(r.stdout, new RegExp(`^\\s+${word}\\b`, 'm'), `sluice ${args.join(' ')} should list ${word}`);
+    }
+  }
+});
+
+test('<command> --help shows the flags of that command', async (t) => {
+  const start = await runCli(t, ['start', '--help']);
+  assert.equal(start.code, 0);
+  assert.match(start.stdout, /--rate N/);
+  assert.match(start.stdout, /--duration SECONDS/);
+  const tail = await runCli(t, ['topics', 'tail', '--help']);
+  assert.equal(tail.code, 0);
+  assert.match(tail.stdout, /--from earliest\|latest/);
+  assert.match(tail.stdout, /--max N/);
+  const create = await runCli(t, ['help', 'topics']);
+  assert.match(create.stdout, /create NAME/);
+});
+
+test('an unknown flag or command exits 2, names it and shows the usage', async (t) => {
+  const cases: [string[], string, RegExp][] = [
+    [['--nope'], '--nope', /Usage: sluice <command>/],
+    [['start', '--frobnicate'], '--frobnicate', /Usage: sluice start/],
+    [['topics', 'list', '--color'], '--color', /Usage: sluice topics list/],
+    [['topics', 'tail', 'x', '--from', 'middle'], '--from', /Usage: sluice topics tail/],
+    [['launch'], 'launch', /Usage: sluice <command>/],
+  ];
+  for (const [args, named, usage] of cases) {
+    const r = await runCli(t, args);
+    assert.equal(r.code, 2, `sluice ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^error: .*${named}`, 'm'));
+    assert.match(r.stderr, usage);
+    assert.doesNotMatch(r.stderr, STACK);
+  }
+});
+
+test('topics create, list, describe and delete round trip', async (t) => {
+  const dir = await dataDir(t);
+  const created = await runCli(t, ['topics', 'create', 'orders', '--partitions', '3', '--retention-ms', '60000', '--dir', dir]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /created topic orders: 3 partitions/);
+
+  // Log flags may also come before the command.
+  const listed = await runCli(t, ['--dir', dir, 'topics', 'list']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^orders\s+3\s+0\s+delete\s+1 min 00 s$/m);
+
+  const described = await runCli(t, ['topics', 'describe', 'orders', '--dir', dir]);
+  assert.equal(described.code, 0, described.stderr);
+  assert.match(described.stdout, /partitions\s+3/);
+  for (const p of [0, 1, 2]) assert.match(described.stdout, new RegExp(`^\\s+${p}\\s+0\\s+0\\s+0$`, 'm'));
+
+  const again = await runCli(t, ['topics', 'create', 'orders', '--dir', dir]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error \[SLUICE_LOG_TOPIC_EXISTS\]: .*orders/m);
+
+  const deleted = await runCli(t, ['topics', 'delete', 'orders', '--dir', dir]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const empty = await runCli(t, ['topics', 'list', '--dir', dir]);
+  assert.match(empty.stdout, /^no topics in the embedded log in /);
+
+  const gone = await runCli(t, ['topics', 'describe', 'orders', '--dir', dir]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /^error \[SLUICE_LOG_UNKNOWN_TOPIC\]: /m);
+  assert.doesNotMatch(gone.stderr, STACK);
+});
+
+test('start --duration produces and consumes telemetry, then stops by itself', async (t) => {
+  const dir = await dataDir(t);
+  const r = await runCli(t, ['start', '--dir', dir, '--duration', '2', '--rate', '100'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = /^summary: .*produced (\d+) records, consumed (\d+) records/m.exec(r.stdout);
+  assert.ok(summary, `no summary line in:\n${r.stdout}`);
+  const produced = Number(summary[1]);
+  const consumed = Number(summary[2]);
+  assert.ok(produced > 0 && consumed > 0, summary[0]);
+  assert.match(r.stdout, /^\s+0:01\s+\d+\s+\d+\s+\d+/m, 'a status line per second');
+
+  const log = await openLog({ backend: 'embedded', dir });
+  t.after(() => log.close());
+  const d = await log.admin.describeTopic('telemetry');
+  assert.equal(d.config.partitions, 4);
+  const stored = d.partitions.reduce((sum, p) => sum + p.endOffset - p.startOffset, 0);
+  assert.equal(stored, produced);
+});
+
+test('topics tail in a second process reads what a running start produces; Ctrl-C stops start cleanly', async (t) => {
+  const dir = await dataDir(t);
+  const start = startCli(t, ['start', '--dir', dir, '--rate', '200']);
+  await start.waitFor(/^\s+0:01\s+[1-9]/m);
+
+  // From the beginning: records produced before the tail started.
+  const earliest = await runCli(t, ['topics', 'tail', 'telemetry', '--dir', dir, '--from', 'earliest', '--max', '20']);
+  assert.equal(earliest.code, 0, earliest.stderr);
+  const lines = earliest.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 20, earliest.stdout);
+  for (const line of lines) {
+    assert.match(line, /^p[0-3] @\d+ \d{4}-\d\d-\d\dT[\d:.]+Z [a-z]+-\d\d \{"deviceId":"[a-z]+-\d\d","ts":\d+,"seq":\d+,"metrics":\{/);
+  }
+  assert.match(earliest.stderr, /20 records printed/);
+
+  // From the end, in a group: only records produced while it runs.
+  const latest = await runCli(t, ['topics', 'tail', 'telemetry', '--dir', dir, '--group', 'cli-test', '--max', '5', '--codec', 'hex']);
+  assert.equal(latest.code, 0, latest.stderr);
+  assert.equal(latest.stdout.trimEnd().split('\n').length, 5);
+  assert.match(latest.stdout, /^p\d @\d+ \S+ [a-z]+-\d\d 54 01 /m);
+
+  start.child.kill('SIGINT');
+  assert.equal(await start.exit(), 0, start.stderr());
+  assert.match(start.stdout(), /^summary: stopped on Ctrl-C after .*produced [1-9]\d* records, consumed [1-9]\d* records/m);
+});
+
+test('a SluiceError is printed with its code and exit status 1', async (t) => {
+  const dir = await dataDir(t);
+  const r = await runCli(t, ['topics', 'create', 'no spaces', '--dir', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error \[SLUICE_LOG_INVALID_TOPIC_NAME\]: /m);
+  assert.doesNotMatch(r.stderr, STACK);
+});

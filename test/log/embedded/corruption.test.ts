@@ -1,0 +1,159 @@
+/**
+ * The embedded backend rejects corrupted storage: bytes changed inside a stored batch blob (through
+ * a direct node:sqlite connection, as a disk or a stray tool would) make reads fail with
+ * LOG_STORAGE_CORRUPT instead of returning garbage or silently fewer records.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { ErrorCode } from '../../../src/errors.ts';
+import { DATABASE_FILE } from '../../../src/log/embedded/database.ts';
+import { openLog } from '../../../src/log/index.ts';
+import type { Consumer, Log, LogRecord } from '../../../src/log/types.ts';
+import { bytes, expectCode, randomTopic, tempDir, text } from '../../helpers.ts';
+
+interface StoredBatch {
+  readonly rowid: number;
+  readonly base_offset: number;
+  readonly last_offset: number;
+  readonly data: Uint8Array;
+}
+
+/** A log with one 1-partition topic holding three sends (three batches) of five records each. */
+async function setup(t: { after(fn: () => unknown): void }): Promise<{ log: Log; topic: string; db: DatabaseSync; batches: StoredBatch[] }> {
+  const dir = await tempDir('sluice-corrupt-');
+  t.after(() => dir.remove());
+  const log = await openLog({ backend: 'embedded', dir: dir.path });
+  t.after(() => log.close());
+  const topic = randomTopic('corrupt');
+  await log.admin.createTopic(topic, { partitions: 1 });
+  const producer = log.producer();
+  for (let b = 0; b < 3; b++) {
+    await producer.send(
+      Array.from({ length: 5 }, (_, i) => ({
+        topic,
+        key: i % 2 === 0 ? bytes(`key-${b}-${i}`) : null,
+        value: bytes(`value-${b}-${i}-${'x'.repeat(i * 7)}`),
+        headers: i % 3 === 0 ? { h: bytes(`header-${b}-${i}`) } : {},
+        timestamp: 1_700_000_000_000 + b * 10 + i,
+      })),
+    );
+  }
+  const db = new DatabaseSync(join(dir.path, DATABASE_FILE));
+  t.after(() => db.close());
+  const batches = db.prepare('SELECT rowid, base_offset, last_offset, data FROM batches ORDER BY last_offset').all() as unknown as StoredBatch[];
+  assert.deepEqual(
+    batches.map((b) => [b.base_offset, b.last_offset]),
+    [
+      [0, 4],
+      [5, 9],
+      [10, 14],
+    ],
+  );
+  return { log, topic, db, batches };
+}
+
+function setBlob(db: DatabaseSync, rowid: number, data: Uint8Array): void {
+  db.prepare('UPDATE batches SET data = ? WHERE rowid = ?').run(data, rowid);
+}
+
+/** A consumer of partition 0 positioned at `offset`. */
+async function readerAt(log: Log, topic: string, offset: number): Promise<Consumer> {
+  const consumer = log.consumer();
+  await consumer.assign([{ topic, partition: 0 }]);
+  await consumer.seek({ topic, partition: 0 }, { offset });
+  return consumer;
+}
+
+/** Everything from `offset` to the end (15), or the error the read raised. */
+async function readFrom(log: Log, topic: string, offset: number): Promise<LogRecord[]> {
+  const consumer = await readerAt(log, topic, offset);
+  try {
+    const out: LogRecord[] = [];
+    const deadline = Date.now() + 5_000;
+    while ((await consumer.position({ topic, partition: 0 })) < 15) {
+      assert.ok(Date.now() < deadline, 'reading to the end took too long');
+      out.push(...(await consumer.poll({ timeoutMs: 100 })));
+    }
+    return out;
+  } finally {
+    await consumer.close();
+  }
+}
+
+test('a byte flipped inside a stored batch fails the read with LOG_STORAGE_CORRUPT; other batches stay readable', async (t) => {
+  const { log, topic, db, batches } = await setup(t);
+  const middle = batches[1]!;
+  const data = Buffer.from(middle.data);
+  data[Math.floor(data.length / 2)]! ^= 0x10;
+  setBlob(db, middle.rowid, data);
+
+  const error = await expectCode(readFrom(log, topic, 0), ErrorCode.LOG_STORAGE_CORRUPT, `${topic}/0@5`);
+  assert.equal(error.name, 'SluiceError');
+  await expectCode(readFrom(log, topic, 7), ErrorCode.LOG_STORAGE_CORRUPT);
+  // A seek by timestamp that lands in the damaged batch reads it, too.
+  const consumer = await readerAt(log, topic, 0);
+  t.after(() => consumer.close());
+  await expectCode(consumer.seek({ topic, partition: 0 }, { timestamp: 1_700_000_000_012 }), ErrorCode.LOG_STORAGE_CORRUPT);
+  // The batches around it are intact.
+  const tail = await readFrom(log, topic, 10);
+  assert.deepEqual(
+    tail.map((r) => text(r.value)),
+    Array.from({ length: 5 }, (_, i) => `value-2-${i}-${'x'.repeat(i * 7)}`),
+  );
+  const first = await readerAt(log, topic, 0);
+  t.after(() => first.close());
+  const head = await first.poll({ maxRecords: 5, timeoutMs: 1_000 });
+  assert.deepEqual(
+    head.map((r) => r.offset),
+    [0, 1, 2, 3, 4],
+  );
+});
+
+test('every single-byte change anywhere in a stored batch is detected (header, CRC, records)', async (t) => {
+  const { log, topic, db, batches } = await setup(t);
+  const target = batches[2]!;
+  const original = Buffer.from(target.data);
+  const intact = (await readFrom(log, topic, 10)).map((r) => `${r.offset}:${text(r.key)}:${text(r.value)}`);
+  assert.equal(intact.length, 5);
+  const undetected: string[] = [];
+  for (let at = 0; at < original.length; at++) {
+    for (const mask of [0x01, 0x80, 0xff]) {
+      const data = Buffer.from(original);
+      data[at]! ^= mask;
+      setBlob(db, target.rowid, data);
+      let outcome: string;
+      try {
+        const got = (await readFrom(log, topic, 10)).map((r) => `${r.offset}:${text(r.key)}:${text(r.value)}`);
+        outcome = `read ${got.length} records${JSON.stringify(got) === JSON.stringify(intact) ? ' (all intact)' : ''}`;
+      } catch (error) {
+        if ((error as { code?: unknown }).code === ErrorCode.LOG_STORAGE_CORRUPT) continue;
+        outcome = `${(error as Error).name}: ${(error as Error).message}`;
+      }
+      undetected.push(`byte ${at} ^ 0x${mask.toString(16)}: ${outcome}`);
+    }
+  }
+  setBlob(db, target.rowid, original);
+  assert.deepEqual(undetected, [], `changes that were not reported as LOG_STORAGE_CORRUPT (blob of ${original.length} bytes)`);
+});
+
+test('a truncated, extended or emptied batch blob fails the read with LOG_STORAGE_CORRUPT', async (t) => {
+  const { log, topic, db, batches } = await setup(t);
+  const target = batches[0]!;
+  const original = Buffer.from(target.data);
+  const variants: Array<[string, Uint8Array]> = [
+    ['cut by one byte', original.subarray(0, original.length - 1)],
+    ['cut in half', original.subarray(0, original.length >> 1)],
+    ['cut inside the header', original.subarray(0, 6)],
+    ['one byte longer', Buffer.concat([original, Buffer.from([0])])],
+    ['emptied', new Uint8Array(0)],
+    ['zeroed', Buffer.alloc(original.length)],
+  ];
+  for (const [what, data] of variants) {
+    setBlob(db, target.rowid, data);
+    await t.test(what, async () => {
+      await expectCode(readFrom(log, topic, 0), ErrorCode.LOG_STORAGE_CORRUPT, `${topic}/0@0`);
+    });
+  }
+});
