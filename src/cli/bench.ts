@@ -13,8 +13,11 @@ Suites:
   log        produce/consume throughput and latency of a log backend
              (flags: sluice bench log --help)`;
 
-/** Module of the log benchmark, relative to this file; a variable so that it loads on demand. */
-const BENCH_LOG_MODULE = './bench-log.ts';
+/**
+ * Module of the log benchmark, relative to this file: `.ts` in the repository, `.js` in the compiled
+ * package. A computed specifier, so that it loads only on demand.
+ */
+const BENCH_LOG_MODULE = import.meta.url.endsWith('.ts') ? './bench-log.ts' : './bench-log.js';
 
 /** The `bench` command group. */
 export const benchCommand: Command = {

@@ -3,7 +3,8 @@
  * partition, as a single blob.
  *
  * Layout (little-endian):
- *   header   magic u8 = 0x53 ('S'), version u8 = 1, count u32, crc32 u32 (zlib CRC-32 of the body)
+ *   header   magic u8 = 0x53 ('S'), version u8 = 1, count u32, crc32 u32 (zlib CRC-32 of the
+ *            first 6 header bytes, then the body: everything but the CRC itself)
  *   body     `count` records, each:
  *              offsetDelta u32        offset − the batch's base offset (gaps appear after compaction)
  *              timestamp   f64        event time in ms (a double holds every ms timestamp exactly)
@@ -94,8 +95,13 @@ export function encodeBatch(entries: readonly BatchEntry[], from = 0, to = entri
       }
     }
   }
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 6);
+  buf.writeUInt32LE(checksum(buf), 6);
   return buf;
+}
+
+/** CRC-32 of magic, version and count, continued over the body. */
+function checksum(buf: Buffer): number {
+  return crc32(buf.subarray(HEADER_BYTES), crc32(buf.subarray(0, 6)));
 }
 
 function corrupt(where: string, reason: string): SluiceError {
@@ -118,12 +124,13 @@ export function decodeBatch(
   const buf = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   if (buf.length < HEADER_BYTES || buf[0] !== MAGIC || buf[1] !== VERSION) throw corrupt(where, 'bad magic or version');
   const count = buf.readUInt32LE(2);
-  if (crc32(buf.subarray(HEADER_BYTES)) !== buf.readUInt32LE(6)) throw corrupt(where, 'CRC mismatch');
+  if (checksum(buf) !== buf.readUInt32LE(6)) throw corrupt(where, 'CRC mismatch');
   const { topic, partition, baseOffset } = meta;
   let o = HEADER_BYTES;
   let added = 0;
+  let i = 0;
   try {
-    for (let i = 0; i < count && added < limit; i++) {
+    for (; i < count && added < limit; i++) {
       const offset = baseOffset + buf.readUInt32LE(o);
       const timestamp = buf.readDoubleLE(o + 4);
       o += 12;
@@ -159,6 +166,7 @@ export function decodeBatch(
   } catch (error) {
     throw corrupt(where, `truncated record (${(error as Error).message})`);
   }
+  if (i === count && o !== buf.length) throw corrupt(where, `${buf.length - o} bytes after the last record`);
   return added;
 }
 

@@ -98,7 +98,8 @@ test('acknowledged sends survive SIGKILL at random points: exactly once, intact,
       }
     }
   }
-  assert.ok(acked.size >= ROUNDS, `too few acknowledged sends to mean anything (${acked.size})`);
+  // Two rounds in three wait for an acknowledgement before the kill.
+  assert.ok(acked.size >= Math.ceil((ROUNDS * 2) / 3), `too few acknowledged sends to mean anything (${acked.size})`);
 
   const log = await openIn(dir.path);
   t.after(() => log.close());
@@ -180,7 +181,7 @@ test('transactions survive SIGKILL at random points: all of a committed one on b
       }
     }
   }
-  assert.ok(committed.size >= TX_ROUNDS, `too few committed transactions to mean anything (${committed.size})`);
+  assert.ok(committed.size >= Math.ceil((TX_ROUNDS * 2) / 3), `too few committed transactions to mean anything (${committed.size})`);
 
   const log = await openIn(dir.path);
   t.after(() => log.close());
