@@ -60,7 +60,8 @@ export function encodeBatch(entries: readonly BatchEntry[], from = 0, to = entri
     size += 4 + 8 + 4 + (e.key?.byteLength ?? 0) + 4 + e.value.byteLength + 2;
     if (hs !== null) for (const [n, v] of hs) size += 2 + n.byteLength + 4 + v.byteLength;
   }
-  const buf = Buffer.allocUnsafe(size);
+  // A buffer of its own (not from the shared pool), so it can be transferred to the writer thread.
+  const buf = Buffer.allocUnsafeSlow(size);
   buf[0] = MAGIC;
   buf[1] = VERSION;
   buf.writeUInt32LE(count, 2);

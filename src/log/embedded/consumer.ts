@@ -138,11 +138,11 @@ export class EmbeddedConsumer implements Consumer {
   }
 
   /**
-   * Changes whenever any process appends (so an idle poll skips the reads): SQLite's data_version
-   * counts other connections' commits, the partition log counts this connection's own.
+   * Changes whenever another connection commits — every append does, since appends are made by
+   * writer threads — so an idle poll skips the reads.
    */
   #dataVersion(): number {
-    return (this.#dataVersionQuery.get() as { data_version: number }).data_version * 0x100000 + this.#ctx.log.appendCount;
+    return (this.#dataVersionQuery.get() as { data_version: number }).data_version;
   }
 
   #read(maxRecords: number): LogRecord[] {

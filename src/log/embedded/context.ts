@@ -1,11 +1,13 @@
 /**
  * What every client of one embedded log shares: the database, the topic catalog, the partition
- * log, the group coordinator, the clock, and the signal that wakes waiting consumers.
+ * log (reads), the writer thread (appends), the group coordinator, the clock, and the signal that
+ * wakes waiting consumers.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { TopicCatalog } from './topics.ts';
+import type { Writer } from './writer.ts';
 
 /** Shared state of one open embedded log. */
 export interface EmbeddedContext {
@@ -14,6 +16,8 @@ export interface EmbeddedContext {
   readonly topics: TopicCatalog;
   readonly log: PartitionLog;
   readonly groups: GroupCoordinator;
+  /** Applies appends on the writer thread. */
+  readonly writer: Writer;
   /** Wall-clock time in ms (injectable for tests). */
   readonly clock: () => number;
   /** Wakes consumers of this process waiting for records; called after every append. */
@@ -21,8 +25,8 @@ export interface EmbeddedContext {
 }
 
 /**
- * Wakes consumers in this process as soon as something is appended. Consumers of other processes
- * notice through the database (`PRAGMA data_version`) at their poll interval.
+ * Wakes consumers in this process as soon as something is appended. Appends made by other
+ * processes are noticed through the database (`PRAGMA data_version`) at the poll interval.
  */
 export class AppendSignal {
   #waiters: Array<() => void> = [];

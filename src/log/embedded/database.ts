@@ -87,7 +87,7 @@ export function openDatabase(dir: string, busyTimeoutMs: number): DatabaseSync {
     db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
-    db.exec('PRAGMA wal_autocheckpoint = 4000');
+    db.exec('PRAGMA wal_autocheckpoint = 0');
     withWriteTransaction(db, () => db.exec(SCHEMA));
     return db;
   } catch (error) {

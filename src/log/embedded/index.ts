@@ -16,6 +16,7 @@ import { Maintenance } from './maintenance.ts';
 import { PartitionLog } from './partition-log.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { TopicCatalog } from './topics.ts';
+import { Writer } from './writer.ts';
 
 /** Defaults of the embedded backend's settings. */
 export const EMBEDDED_DEFAULTS = {
@@ -55,9 +56,10 @@ class EmbeddedLog implements Log {
     const log = new PartitionLog(db);
     let appended = signals.get(dir);
     if (appended === undefined) signals.set(dir, (appended = new AppendSignal()));
-    this.#ctx = { dir, db, topics, log, groups: new GroupCoordinator(db, clock), clock, appended };
+    const writer = new Writer({ dir, busyTimeoutMs: EMBEDDED_DEFAULTS.busyTimeoutMs });
+    this.#ctx = { dir, db, topics, log, groups: new GroupCoordinator(db, clock), writer, clock, appended };
     this.admin = new EmbeddedAdmin(this.#ctx, () => this.#closed);
-    this.#maintenance = new Maintenance(db, topics, log, clock);
+    this.#maintenance = new Maintenance(db, topics, clock);
     this.#timer = setInterval(() => this.#maintain(), EMBEDDED_DEFAULTS.maintenanceIntervalMs);
     this.#timer.unref();
   }
@@ -89,6 +91,7 @@ class EmbeddedLog implements Log {
     this.#closed = true;
     clearInterval(this.#timer);
     for (const client of [...this.#clients]) await client.close();
+    await this.#ctx.writer.close();
     this.#ctx.db.close();
   }
 }

@@ -16,7 +16,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { LogRecord } from '../types.ts';
 import { decodeBatch, encodeBatch } from './batch.ts';
 import { withWriteTransaction } from './database.ts';
-import type { PartitionLog } from './partition-log.ts';
+import { BatchWriter } from './batch-writer.ts';
 import type { TopicCatalog, TopicRow } from './topics.ts';
 
 /** Records per rewritten batch during compaction. */
@@ -48,13 +48,13 @@ export interface MaintenanceResult {
 export class Maintenance {
   readonly #db: DatabaseSync;
   readonly #topics: TopicCatalog;
-  readonly #log: PartitionLog;
+  readonly #writer: BatchWriter;
   readonly #clock: () => number;
 
-  constructor(db: DatabaseSync, topics: TopicCatalog, log: PartitionLog, clock: () => number) {
+  constructor(db: DatabaseSync, topics: TopicCatalog, clock: () => number) {
     this.#db = db;
     this.#topics = topics;
-    this.#log = log;
+    this.#writer = new BatchWriter(db, clock);
     this.#clock = clock;
   }
 
@@ -151,7 +151,7 @@ export class Maintenance {
       const base = chunk[0]!.offset;
       const encoded = encodeBatch(chunk, 0, chunk.length, chunk.map((r) => r.offset - base));
       const timestamps = chunk.map((r) => r.timestamp);
-      this.#log.insertEncoded(topic, p.partition, base, chunk[chunk.length - 1]!.offset, Math.min(...timestamps), Math.max(...timestamps), encoded);
+      this.#writer.insert(topic.id, p.partition, base, chunk[chunk.length - 1]!.offset, { minTs: Math.min(...timestamps), maxTs: Math.max(...timestamps), blob: encoded });
       bytes += encoded.byteLength;
     }
     this.#markCleaned(topic, p.partition, p.end_offset, bytes);

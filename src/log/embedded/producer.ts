@@ -1,12 +1,13 @@
 /**
- * The embedded producer. A send is validated whole, split by partition and appended in one SQLite
- * transaction, so it is all-or-nothing and, with `acks: 'all'`, fsynced before it resolves.
+ * The embedded producer. A send is validated whole and split by partition on the caller's thread,
+ * encoded into batch blobs, and handed to the writer thread, which appends it in one SQLite
+ * transaction: all-or-nothing and, with `acks: 'all'`, fsynced before the send resolves.
  *
- * Batching and back-pressure: with `lingerMs` > 0, sends made within that window are gathered
- * into one transaction (one fsync). The gathered bytes never exceed `maxBufferedBytes`: a send
- * that would overflow them flushes first, in the caller's turn, so the buffer pushes back instead
- * of growing. Idempotence comes with the design: an append is never retried behind the caller's
- * back, so no record can be written twice by the producer.
+ * Batching and back-pressure: sends in flight together are committed together by the writer
+ * thread (one fsync), so `lingerMs` is accepted but not needed. At most `maxBufferedBytes` of
+ * unacknowledged sends are in flight; further sends wait, in order, until earlier ones are
+ * acknowledged, so the buffer pushes back instead of growing. Idempotence comes with the design: an
+ * append is never retried behind the caller's back, so no record can be written twice.
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import { DefaultPartitioner } from '../partitioner.ts';
@@ -14,9 +15,9 @@ import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transac
 import { assertOpen, assertPartition, assertProducerRecord, definedOnly, recordSize } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import { withWriteTransaction } from './database.ts';
-import type { AppendRecord, PartitionAppend } from './partition-log.ts';
+import { type AppendRecord, type AppendRequest, encodeAppends, type PartitionAppend } from './append-request.ts';
 import { EmbeddedTransaction } from './transaction.ts';
-import { type TopicRow, unknownTopic } from './topics.ts';
+import type { TopicRow } from './topics.ts';
 
 /** Defaults of producer options. */
 export const PRODUCER_DEFAULTS = {
@@ -33,12 +34,6 @@ export interface PreparedSend {
   /** For each input record: index into `appends` and position within that append. */
   readonly slots: Array<readonly [number, number]>;
   readonly bytes: number;
-}
-
-interface Pending {
-  readonly prepared: PreparedSend;
-  readonly resolve: (metadata: RecordMetadata[]) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 /** Validates every record, then groups them by topic partition. Throws before anything is written. */
@@ -91,15 +86,32 @@ export function metadataOf(prepared: PreparedSend, bases: readonly number[]): Re
   });
 }
 
+/**
+ * Hands encoded appends to the writer thread; wakes this process's waiting consumers on success,
+ * and forgets a topic that turns out to be deleted (another process may have deleted it).
+ */
+export async function submitAppends(ctx: EmbeddedContext, request: Omit<AppendRequest, 'id'>): Promise<number[]> {
+  try {
+    const bases = await ctx.writer.submit(request);
+    ctx.appended.notify();
+    return bases;
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === ErrorCode.LOG_UNKNOWN_TOPIC) ctx.topics.forget(error.details['topic'] as string);
+    throw error;
+  }
+}
+
 /** A producer on the embedded log. */
 export class EmbeddedProducer implements Producer {
   readonly #ctx: EmbeddedContext;
   readonly #options: Required<Omit<ProducerOptions, 'transactionalId'>> & { transactionalId: string | undefined };
   readonly #partitioner = new DefaultPartitioner();
   readonly #onClose: () => void;
-  #pending: Pending[] = [];
-  #pendingBytes = 0;
-  #timer: NodeJS.Timeout | undefined;
+  /** Bytes of sends handed to the writer thread and not yet acknowledged. */
+  #bufferedBytes = 0;
+  /** Sends waiting for buffer space, first come first served. */
+  readonly #waiting: Array<{ bytes: number; go: () => void }> = [];
+  readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
   #epoch = 0;
   #transaction: EmbeddedTransaction | null = null;
@@ -136,55 +148,48 @@ export class EmbeddedProducer implements Producer {
       }
       const prepared = prepareSend(this.#ctx, this.#partitioner, records, this.#options.maxRecordBytes);
       if (prepared.appends.length === 0) return Promise.resolve([]);
-      if (this.#options.lingerMs === 0) return Promise.resolve(this.#write(prepared));
-      if (this.#pendingBytes + prepared.bytes > this.#options.maxBufferedBytes) this.#flush();
-      return new Promise((resolve, reject) => {
-        this.#pending.push({ prepared, resolve, reject });
-        this.#pendingBytes += prepared.bytes;
-        this.#timer ??= setTimeout(() => this.#flush(), this.#options.lingerMs);
-      });
+      const sent = this.#send(prepared);
+      this.#inFlight.add(sent);
+      void sent.then(
+        () => this.#inFlight.delete(sent),
+        () => this.#inFlight.delete(sent),
+      );
+      return sent;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #write(prepared: PreparedSend): RecordMetadata[] {
-    const bases = this.#append(prepared.appends);
-    return metadataOf(prepared, bases);
-  }
-
-  /** Appends and wakes waiting consumers; forgets a topic another process deleted. */
-  #append(appends: PartitionAppend[]): number[] {
+  async #send(prepared: PreparedSend): Promise<RecordMetadata[]> {
+    const bytes = prepared.bytes;
+    if (!this.#tryReserve(bytes)) await new Promise<void>((go) => this.#waiting.push({ bytes, go }));
     try {
-      const bases = this.#ctx.log.append(appends, this.#options.acks === 'all');
-      this.#ctx.appended.notify();
-      return bases;
-    } catch (error) {
-      if (!(error instanceof SluiceError) || error.code !== ErrorCode.LOG_UNKNOWN_TOPIC) throw error;
-      const name = error.details['topic'] as string;
-      this.#ctx.topics.forget(name);
-      throw unknownTopic(name);
+      const bases = await submitAppends(this.#ctx, { appends: encodeAppends(prepared.appends), durable: this.#options.acks === 'all', transaction: null });
+      return metadataOf(prepared, bases);
+    } finally {
+      this.#release(bytes);
     }
   }
 
-  /** Writes every gathered send in one transaction and settles their promises. */
-  #flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const pending = this.#pending;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    if (pending.length === 0) return;
-    try {
-      const bases = this.#append(pending.flatMap((p) => p.prepared.appends));
-      let at = 0;
-      for (const p of pending) {
-        const n = p.prepared.appends.length;
-        p.resolve(metadataOf(p.prepared, bases.slice(at, at + n)));
-        at += n;
-      }
-    } catch (error) {
-      for (const p of pending) p.reject(error);
+  /**
+   * Takes buffer space for a send if there is room and nobody is waiting (order is kept). A send
+   * larger than the whole buffer goes alone.
+   */
+  #tryReserve(bytes: number): boolean {
+    if (this.#waiting.length > 0) return false;
+    if (this.#bufferedBytes > 0 && this.#bufferedBytes + bytes > this.#options.maxBufferedBytes) return false;
+    this.#bufferedBytes += bytes;
+    return true;
+  }
+
+  #release(bytes: number): void {
+    this.#bufferedBytes -= bytes;
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting[0]!;
+      if (this.#bufferedBytes > 0 && this.#bufferedBytes + next.bytes > this.#options.maxBufferedBytes) break;
+      this.#waiting.shift();
+      this.#bufferedBytes += next.bytes;
+      next.go();
     }
   }
 
@@ -212,12 +217,11 @@ export class EmbeddedProducer implements Producer {
     }
   }
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#flush();
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
     this.#onClose();
-    return Promise.resolve();
   }
 }
 

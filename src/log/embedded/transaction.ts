@@ -1,7 +1,7 @@
 /**
  * Transactions of the embedded log. Records and offsets are gathered in memory (up to the
- * producer's `maxBufferedBytes`) and written at commit in one SQLite transaction, together with
- * the check that this producer still owns its transactional id. So read-committed and
+ * producer's `maxBufferedBytes`) and written at commit by the writer thread in one SQLite
+ * transaction, together with the check that this producer still owns its transactional id. So read-committed and
  * read-uncommitted consumers alike never see a record of an aborted or unfinished transaction,
  * and a fenced (zombie) producer can never commit.
  */
@@ -10,8 +10,8 @@ import type { ProducerRecord, Transaction, TransactionOffsets } from '../types.t
 import { assertOffset } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import type { EmbeddedConsumer } from './consumer.ts';
-import type { PartitionAppend } from './partition-log.ts';
-import type { PreparedSend } from './producer.ts';
+import { encodeAppends, type PartitionAppend } from './append-request.ts';
+import { type PreparedSend, submitAppends } from './producer.ts';
 
 /** What a transaction needs from its producer. */
 export interface TransactionSetup {
@@ -29,7 +29,7 @@ export class EmbeddedTransaction implements Transaction {
   readonly #appends: PartitionAppend[] = [];
   readonly #offsets: TransactionOffsets[] = [];
   #bytes = 0;
-  #state: 'open' | 'committed' | 'aborted' = 'open';
+  #state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
 
   constructor(setup: TransactionSetup) {
     this.#setup = setup;
@@ -81,35 +81,21 @@ export class EmbeddedTransaction implements Transaction {
     }
   }
 
-  commit(): Promise<void> {
+  async commit(): Promise<void> {
+    this.#assertOpen('commit');
+    const { ctx, durable, transactionalId, epoch } = this.#setup;
+    this.#state = 'committing';
     try {
-      this.#assertOpen('commit');
-      const { ctx, durable } = this.#setup;
-      ctx.log.append(this.#appends, durable, () => {
-        this.#assertNotFenced();
-        for (const o of this.#offsets) {
-          const fence = (o.consumer as EmbeddedConsumer | undefined)?.fence() ?? null;
-          ctx.groups.commit(o.groupId, o.offsets, fence, true);
-        }
-      });
+      const offsets = this.#offsets.map((o) => ({
+        groupId: o.groupId,
+        offsets: o.offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        fence: (o.consumer as EmbeddedConsumer | undefined)?.fence() ?? null,
+      }));
+      await submitAppends(ctx, { appends: encodeAppends(this.#appends), durable, transaction: { transactionalId, epoch, offsets } });
       this.#state = 'committed';
-      ctx.appended.notify();
-      return Promise.resolve();
     } catch (error) {
       this.#state = 'aborted';
-      return Promise.reject(error);
-    }
-  }
-
-  #assertNotFenced(): void {
-    const { ctx, transactionalId, epoch } = this.#setup;
-    const row = ctx.db.prepare('SELECT epoch FROM producers WHERE transactional_id = ?').get(transactionalId) as { epoch: number } | undefined;
-    if (row?.epoch !== epoch) {
-      throw new SluiceError(
-        ErrorCode.LOG_PRODUCER_FENCED,
-        `producer with transactionalId '${transactionalId}' was fenced by a newer producer with the same id (epoch ${row?.epoch ?? '?'} > ${epoch})`,
-        { details: { transactionalId } },
-      );
+      throw error;
     }
   }
 

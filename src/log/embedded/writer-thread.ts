@@ -1,0 +1,84 @@
+/**
+ * The writer thread of an embedded log: it owns a database connection and applies append requests
+ * from the producers of its process. Requests that queue up while a commit is in flight are applied
+ * together in the next SQLite transaction (group commit: one fsync for all of them), each inside a
+ * savepoint so that one failing request (say, a deleted topic) doesn't undo the others.
+ *
+ * After replying, the thread moves the WAL into the database file (a passive checkpoint) once it
+ * has grown, so checkpoints never stall the callers' event loop nor delay an acknowledgement.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SluiceError } from '../../errors.ts';
+import type { AppendReply, AppendRequest } from './append-request.ts';
+import { BatchWriter } from './batch-writer.ts';
+import { openDatabase } from './database.ts';
+
+/** What the writer thread is started with. */
+export interface WriterThreadData {
+  readonly dir: string;
+  readonly busyTimeoutMs: number;
+}
+
+/** Checkpoint the WAL after this many bytes were appended since the last checkpoint. */
+const CHECKPOINT_AFTER_BYTES = 32 * 1024 * 1024;
+
+const { dir, busyTimeoutMs } = workerData as WriterThreadData;
+const db = openDatabase(dir, busyTimeoutMs);
+db.exec('PRAGMA wal_autocheckpoint = 0');
+const writer = new BatchWriter(db, Date.now);
+const port = parentPort!;
+let queue: AppendRequest[] = [];
+let scheduled = false;
+let sinceCheckpoint = 0;
+
+port.on('message', (request: AppendRequest) => {
+  queue.push(request);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(drain);
+  }
+});
+
+function drain(): void {
+  scheduled = false;
+  const requests = queue;
+  queue = [];
+  const replies = applyAll(requests);
+  for (const reply of replies) port.postMessage(reply);
+  if (sinceCheckpoint >= CHECKPOINT_AFTER_BYTES) {
+    sinceCheckpoint = 0;
+    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+  }
+}
+
+function applyAll(requests: readonly AppendRequest[]): AppendReply[] {
+  const replies: AppendReply[] = [];
+  try {
+    db.exec(requests.some((r) => r.durable) ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
+    db.exec('BEGIN IMMEDIATE');
+    for (const request of requests) {
+      db.exec('SAVEPOINT request');
+      try {
+        replies.push({ id: request.id, bases: writer.apply(request) });
+        for (const a of request.appends) for (const b of a.batches) sinceCheckpoint += b.blob.byteLength;
+      } catch (error) {
+        db.exec('ROLLBACK TO request');
+        replies.push({ id: request.id, error: describe(error) });
+      }
+      db.exec('RELEASE request');
+    }
+    db.exec('COMMIT');
+    return replies;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    return requests.map((r) => ({ id: r.id, error: describe(error) }));
+  }
+}
+
+function describe(error: unknown): Extract<AppendReply, { error: unknown }>['error'] {
+  if (error instanceof SluiceError) {
+    return { code: error.code, message: error.message, retriable: error.retriable, details: { ...error.details } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'SLUICE_LOG_BACKEND', message: `embedded log write failed: ${message}`, retriable: /busy|locked/i.test(message), details: {} };
+}

@@ -1,0 +1,81 @@
+/**
+ * The caller's side of the writer thread (writer-thread.ts): sends encoded appends to it and
+ * resolves with their base offsets. The thread is started on the first append and keeps the
+ * process alive only while appends are in flight.
+ */
+import { Worker } from 'node:worker_threads';
+import { type ErrorCode, SluiceError } from '../../errors.ts';
+import { type AppendReply, type AppendRequest, transferList } from './append-request.ts';
+import type { WriterThreadData } from './writer-thread.ts';
+
+const THREAD_FILE = import.meta.url.endsWith('.ts') ? './writer-thread.ts' : './writer-thread.js';
+
+/** Submits appends to the writer thread of one log directory. */
+export class Writer {
+  readonly #data: WriterThreadData;
+  readonly #pending = new Map<number, { resolve: (bases: number[]) => void; reject: (error: unknown) => void }>();
+  #worker: Worker | null = null;
+  #nextId = 1;
+  #failure: SluiceError | null = null;
+  #drained: Array<() => void> = [];
+
+  constructor(data: WriterThreadData) {
+    this.#data = data;
+  }
+
+  /** Appends (in submission order) and resolves with each append's base offset. */
+  submit(request: Omit<AppendRequest, 'id'>): Promise<number[]> {
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    const worker = this.#start();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.#pending.size === 0) worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id }, transferList(request.appends));
+    });
+  }
+
+  #start(): Worker {
+    if (this.#worker !== null) return this.#worker;
+    const worker = new Worker(new URL(THREAD_FILE, import.meta.url), { workerData: this.#data });
+    worker.unref();
+    worker.on('message', (reply: AppendReply) => this.#settle(reply));
+    worker.on('error', (error) => this.#fail(error));
+    worker.on('exit', (code) => {
+      if (this.#worker === worker) this.#fail(new Error(`writer thread exited with code ${code}`));
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #settle(reply: AppendReply): void {
+    const pending = this.#pending.get(reply.id);
+    if (pending === undefined) return;
+    this.#pending.delete(reply.id);
+    if (this.#pending.size === 0) {
+      this.#worker?.unref();
+      for (const done of this.#drained.splice(0)) done();
+    }
+    if ('bases' in reply) pending.resolve(reply.bases);
+    else {
+      const { code, message, retriable, details } = reply.error;
+      pending.reject(new SluiceError(code as ErrorCode, message, { retriable, details }));
+    }
+  }
+
+  #fail(cause: Error): void {
+    this.#failure = new SluiceError('SLUICE_LOG_BACKEND', `embedded log writer stopped: ${cause.message}`, { cause });
+    for (const p of this.#pending.values()) p.reject(this.#failure);
+    this.#pending.clear();
+    for (const done of this.#drained.splice(0)) done();
+  }
+
+  /** Waits for appends in flight, then stops the thread. */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === null) return;
+    if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
+    this.#worker = null;
+    await worker.terminate();
+  }
+}
