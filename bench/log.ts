@@ -1,11 +1,12 @@
 /**
  * Log benchmark: the same records through the same API on either backend.
- *   1. produce throughput with acknowledged, durable sends (acks 'all'), in batches;
+ *   1. produce throughput with acknowledged, durable sends (acks 'all'), in batches, several in
+ *      flight at once (as a busy producer keeps them);
  *   2. consume throughput reading all of it back from the earliest offset;
  *   3. produce→consume latency p50/p99 at half of the measured produce rate (producer and consumer
  *      in this process; the send time travels in the record value).
  * Usage: node bench/log.ts [--backend embedded|kafka] [--brokers host:port] [--dir DIR]
- *          [--records N] [--record-bytes 150] [--batch N] [--partitions N] [--latency-seconds S] [--json]
+ *          [--records N] [--record-bytes 150] [--batch N] [--in-flight N] [--acks all|leader] [--partitions N] [--latency-seconds S] [--json]
  * With --json the last line of output is one JSON object with the figures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TEST_BROKER, openLog } from '../src/log/index.ts';
-import type { Log, LogConfig, ProducerRecord } from '../src/log/index.ts';
+import type { Acks, Log, LogConfig, ProducerRecord } from '../src/log/index.ts';
 
 /** Figures printed by the benchmark. */
 export interface LogBenchResult {
@@ -22,6 +23,8 @@ export interface LogBenchResult {
   readonly recordBytes: number;
   readonly batch: number;
   readonly partitions: number;
+  readonly inFlight: number;
+  readonly acks: Acks;
   readonly produceRecordsPerSec: number;
   readonly produceMBPerSec: number;
   readonly consumeRecordsPerSec: number;
@@ -32,7 +35,7 @@ export interface LogBenchResult {
 }
 
 const USAGE =
-  'usage: sluice bench log [--backend embedded|kafka] [--brokers host:port] [--dir DIR] [--records N] [--record-bytes 150] [--batch 5000] [--partitions 4] [--latency-seconds 5] [--json]';
+  'usage: sluice bench log [--backend embedded|kafka] [--brokers host:port] [--dir DIR] [--records N] [--record-bytes 150] [--batch 5000] [--in-flight 4] [--acks all|leader] [--partitions 4] [--latency-seconds 5] [--json]';
 
 function makeRecords(topic: string, count: number, recordBytes: number, devices: number): ProducerRecord[] {
   const keys = Array.from({ length: devices }, (_, i) => Buffer.from(`device-${String(i).padStart(5, '0')}`));
@@ -45,10 +48,18 @@ function makeRecords(topic: string, count: number, recordBytes: number, devices:
   return records;
 }
 
-async function measureProduce(log: Log, records: readonly ProducerRecord[], batch: number): Promise<number> {
-  const producer = log.producer({ acks: 'all' });
+/** Sends `records` in batches, keeping up to `inFlight` sends unacknowledged (as a busy producer would). */
+async function measureProduce(log: Log, records: readonly ProducerRecord[], batch: number, inFlight: number, acks: Acks): Promise<number> {
+  const producer = log.producer({ acks });
   const start = performance.now();
-  for (let i = 0; i < records.length; i += batch) await producer.send(records.slice(i, i + batch));
+  const pending = new Set<Promise<unknown>>();
+  for (let i = 0; i < records.length; i += batch) {
+    const sent = producer.send(records.slice(i, i + batch));
+    pending.add(sent);
+    void sent.then(() => pending.delete(sent));
+    if (pending.size >= inFlight) await Promise.race(pending);
+  }
+  await Promise.all(pending);
   const seconds = (performance.now() - start) / 1000;
   await producer.close();
   return records.length / seconds;
@@ -74,8 +85,8 @@ async function measureConsume(log: Log, topic: string, partitions: number, total
 }
 
 /** Sends at `rate` records/s for `seconds` while a consumer reads; returns each record's delay. */
-async function measureLatency(log: Log, topic: string, partitions: number, recordBytes: number, rate: number, seconds: number): Promise<number[]> {
-  const producer = log.producer({ acks: 'all' });
+async function measureLatency(log: Log, topic: string, partitions: number, recordBytes: number, rate: number, seconds: number, acks: Acks): Promise<number[]> {
+  const producer = log.producer({ acks });
   const consumer = log.consumer();
   await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
   for (let partition = 0; partition < partitions; partition++) await consumer.seek({ topic, partition }, 'latest');
@@ -134,6 +145,8 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
       'record-bytes': { type: 'string', default: '150' },
       batch: { type: 'string', default: '5000' },
       partitions: { type: 'string', default: '4' },
+      'in-flight': { type: 'string', default: '4' },
+      acks: { type: 'string', default: 'all' },
       'latency-seconds': { type: 'string', default: '5' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -153,6 +166,9 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
   const recordBytes = int('record-bytes', values['record-bytes']);
   const batch = int('batch', values.batch);
   const partitions = int('partitions', values.partitions);
+  const inFlight = int('in-flight', values['in-flight']);
+  const acks = values.acks;
+  if (acks !== 'all' && acks !== 'leader') throw new Error(`--acks must be 'all' or 'leader', got '${acks}'\n${USAGE}`);
   const latencySeconds = int('latency-seconds', values['latency-seconds']);
   const json = values.json;
   const say = (line: string): void => {
@@ -178,20 +194,22 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
     const latencyTopic = `${topic}-latency`;
     await log.admin.createTopic(topic, { partitions });
     await log.admin.createTopic(latencyTopic, { partitions });
-    say(`backend ${values.backend}: ${total} records of ${recordBytes} bytes, batches of ${batch}, ${partitions} partitions`);
+    say(`backend ${values.backend}: ${total} records of ${recordBytes} bytes, batches of ${batch} (${inFlight} in flight), ${partitions} partitions`);
     const records = makeRecords(topic, total, recordBytes, 1000);
-    const produce = await measureProduce(log, records, batch);
-    say(`produce (acks all): ${Math.round(produce).toLocaleString('en')} records/s, ${((produce * recordBytes) / 1e6).toFixed(1)} MB/s`);
+    const produce = await measureProduce(log, records, batch, inFlight, acks);
+    say(`produce (acks ${acks}): ${Math.round(produce).toLocaleString('en')} records/s, ${((produce * recordBytes) / 1e6).toFixed(1)} MB/s`);
     const consume = await measureConsume(log, topic, partitions, total);
     say(`consume:            ${Math.round(consume).toLocaleString('en')} records/s`);
     const rate = Math.max(1, Math.floor(produce / 2));
-    const delays = (await measureLatency(log, latencyTopic, partitions, recordBytes, rate, latencySeconds)).sort((a, b) => a - b);
+    const delays = (await measureLatency(log, latencyTopic, partitions, recordBytes, rate, latencySeconds, acks)).sort((a, b) => a - b);
     const result: LogBenchResult = {
       backend: values.backend,
       records: total,
       recordBytes,
       batch,
       partitions,
+      inFlight,
+      acks,
       produceRecordsPerSec: Math.round(produce),
       produceMBPerSec: round((produce * recordBytes) / 1e6, 1),
       consumeRecordsPerSec: Math.round(consume),

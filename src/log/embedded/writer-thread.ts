@@ -3,9 +3,8 @@
  * from the producers of its process. Requests that queue up while a commit is in flight are applied
  * together in the next SQLite transaction (group commit: one fsync for all of them), each inside a
  * savepoint so that one failing request (say, a deleted topic) doesn't undo the others.
- *
- * After replying, the thread moves the WAL into the database file (a passive checkpoint) once it
- * has grown, so checkpoints never stall the callers' event loop nor delay an acknowledgement.
+ * Checkpoints are the checkpoint thread's job (checkpoint-thread.ts), so they never delay an
+ * acknowledgement.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SluiceError } from '../../errors.ts';
@@ -19,17 +18,12 @@ export interface WriterThreadData {
   readonly busyTimeoutMs: number;
 }
 
-/** Checkpoint the WAL after this many bytes were appended since the last checkpoint. */
-const CHECKPOINT_AFTER_BYTES = 32 * 1024 * 1024;
-
 const { dir, busyTimeoutMs } = workerData as WriterThreadData;
 const db = openDatabase(dir, busyTimeoutMs);
-db.exec('PRAGMA wal_autocheckpoint = 0');
 const writer = new BatchWriter(db, Date.now);
 const port = parentPort!;
 let queue: AppendRequest[] = [];
 let scheduled = false;
-let sinceCheckpoint = 0;
 
 port.on('message', (request: AppendRequest) => {
   queue.push(request);
@@ -45,10 +39,6 @@ function drain(): void {
   queue = [];
   const replies = applyAll(requests);
   for (const reply of replies) port.postMessage(reply);
-  if (sinceCheckpoint >= CHECKPOINT_AFTER_BYTES) {
-    sinceCheckpoint = 0;
-    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
-  }
 }
 
 function applyAll(requests: readonly AppendRequest[]): AppendReply[] {
@@ -60,7 +50,6 @@ function applyAll(requests: readonly AppendRequest[]): AppendReply[] {
       db.exec('SAVEPOINT request');
       try {
         replies.push({ id: request.id, bases: writer.apply(request) });
-        for (const a of request.appends) for (const b of a.batches) sinceCheckpoint += b.blob.byteLength;
       } catch (error) {
         db.exec('ROLLBACK TO request');
         replies.push({ id: request.id, error: describe(error) });

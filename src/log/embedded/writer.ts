@@ -1,20 +1,21 @@
 /**
  * The caller's side of the writer thread (writer-thread.ts): sends encoded appends to it and
- * resolves with their base offsets. The thread is started on the first append and keeps the
- * process alive only while appends are in flight.
+ * resolves with their base offsets. The thread, and the checkpoint thread beside it, start on the
+ * first append; they keep the process alive only while appends are in flight.
  */
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SluiceError } from '../../errors.ts';
 import { type AppendReply, type AppendRequest, transferList } from './append-request.ts';
 import type { WriterThreadData } from './writer-thread.ts';
 
-const THREAD_FILE = import.meta.url.endsWith('.ts') ? './writer-thread.ts' : './writer-thread.js';
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /** Submits appends to the writer thread of one log directory. */
 export class Writer {
   readonly #data: WriterThreadData;
   readonly #pending = new Map<number, { resolve: (bases: number[]) => void; reject: (error: unknown) => void }>();
   #worker: Worker | null = null;
+  #checkpointer: Worker | null = null;
   #nextId = 1;
   #failure: SluiceError | null = null;
   #drained: Array<() => void> = [];
@@ -37,8 +38,11 @@ export class Writer {
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
-    const worker = new Worker(new URL(THREAD_FILE, import.meta.url), { workerData: this.#data });
+    const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
     worker.unref();
+    const checkpointer = new Worker(new URL(`./checkpoint-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
+    checkpointer.unref();
+    this.#checkpointer = checkpointer;
     worker.on('message', (reply: AppendReply) => this.#settle(reply));
     worker.on('error', (error) => this.#fail(error));
     worker.on('exit', (code) => {
@@ -70,12 +74,13 @@ export class Writer {
     for (const done of this.#drained.splice(0)) done();
   }
 
-  /** Waits for appends in flight, then stops the thread. */
+  /** Waits for appends in flight, then stops the threads. */
   async close(): Promise<void> {
     const worker = this.#worker;
     if (worker === null) return;
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
     this.#worker = null;
-    await worker.terminate();
+    await Promise.all([worker.terminate(), this.#checkpointer?.terminate()]);
+    this.#checkpointer = null;
   }
 }
