@@ -8,13 +8,15 @@ import { isSluiceError } from '../errors.ts';
 import { UsageError } from './args.ts';
 import { benchCommand } from './bench.ts';
 import type { Command } from './command.ts';
+import { detectCommand } from './detect.ts';
+import { evalCommand } from './eval.ts';
 import { LOG_FLAGS_HELP, LOG_FLAG_NAMES } from './log-flags.ts';
 import { dim, err, out, red } from './output.ts';
 import { startCommand } from './start.ts';
 import { topicsCommand } from './topics.ts';
 
 /** Every top-level command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, topicsCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [startCommand, topicsCommand, benchCommand, evalCommand, detectCommand];
 
 /** The version in package.json (two folders up from both src/cli and dist/cli). */
 export function version(): string {

@@ -5,7 +5,8 @@
  * Ctrl-C or `--duration`, then a summary.
  */
 import { isSluiceError } from '../errors.ts';
-import { jsonCodec, telemetryCodec, type Codec, type Consumer, type Log, type LogConfig, type Producer, type Telemetry } from '../log/index.ts';
+import { resolve } from 'node:path';
+import { DEFAULT_EMBEDDED_DIR, DEFAULT_TEST_BROKER, jsonCodec, telemetryCodec, type Codec, type Consumer, type Log, type LogConfig, type Producer, type Telemetry } from '../log/index.ts';
 import { choiceFlag, intFlag, numberFlag, parseCommand, stringFlag, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { DemoFleet } from './demo-fleet.ts';
@@ -121,12 +122,10 @@ async function runDemo(options: DemoOptions): Promise<number> {
     stats.perPartition.push(...new Array<number>(partitions).fill(0));
     const codec: Codec<Telemetry> = options.codec === 'telemetry' ? telemetryCodec : jsonCodec<Telemetry>();
     out(`${bold('Sluice demo')}: simulated device telemetry through ${describeLog(options.log)}`);
-    out(
-      `  topic ${options.topic} (${partitions} partitions, ${created ? 'created now' : 'already there'}) · ${options.devices} devices · ` +
-        `${options.rate} records/s · codec ${options.codec} · consumer group ${options.group}`,
-    );
+    out(`  topic ${options.topic}: ${partitions} partitions (${created ? 'created now' : 'already there'}), codec ${options.codec}, consumer group ${options.group}`);
     const until = options.durationMs === undefined ? 'Ctrl-C to stop' : `stops after ${duration(options.durationMs)} (or Ctrl-C)`;
-    out(dim(`  ${until} · watch it from another terminal: npx sluice topics tail ${options.topic}`));
+    out(`  ${options.devices} devices, ${options.rate} records/s · ${until}`);
+    out(dim(`  watch it from another terminal: npx sluice topics tail ${options.topic}${connectionArgs(options.log)}`));
     out();
 
     producer = log.producer({ acks: 'all' });
@@ -145,13 +144,14 @@ async function runDemo(options: DemoOptions): Promise<number> {
       consumeStop.abort();
     };
     const c = consumer;
+    const producingSince = performance.now();
     const produceDone = produceLoop(producer, fleet, codec, options, stats, halt.signal).catch(fail);
     const consumeDone = consumeLoop(c, codec, stats, consumeStop.signal).catch(fail);
     const reporter = new Reporter(c, stats, partitions, started);
     reporter.header();
     const reportDone = reporter.loop(halt.signal).catch(fail);
     await produceDone;
-    const producing = performance.now() - started;
+    const producing = performance.now() - producingSince;
     // Let the consumer catch up with what was produced before stopping it.
     const drainUntil = performance.now() + START_DEFAULTS.drainMs;
     while (failure === undefined && performance.now() < drainUntil) {
@@ -181,6 +181,13 @@ async function runDemo(options: DemoOptions): Promise<number> {
     await producer?.close().catch(() => undefined);
     await log.close();
   }
+}
+
+/** The connection flags that reach the same log from another terminal ('' for the defaults). */
+function connectionArgs(config: LogConfig): string {
+  if (config.backend === 'kafka') return config.brokers.join(',') === DEFAULT_TEST_BROKER ? ' --backend kafka' : ` --brokers ${config.brokers.join(',')}`;
+  const dir = config.dir ?? DEFAULT_EMBEDDED_DIR;
+  return resolve(dir) === resolve(DEFAULT_EMBEDDED_DIR) ? '' : ` --dir ${/^[\w./-]+$/.test(dir) ? dir : JSON.stringify(dir)}`;
 }
 
 /** Creates the topic unless it exists; returns its partition count. */

@@ -1,7 +1,10 @@
 /**
  * `sluice topics`: list, create, describe, delete and tail topics of the log.
  */
-import type { CleanupPolicy, CreateTopicOptions, Log, TopicDescription } from '../log/index.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ErrorCode, SluiceError } from '../errors.ts';
+import { DEFAULT_EMBEDDED_DIR, type CleanupPolicy, type CreateTopicOptions, type Log, type TopicDescription } from '../log/index.ts';
 import { choiceFlag, expectPositionals, intFlag, parseCommand, type FlagSpec, type ParsedCommand, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { LOG_FLAGS, LOG_FLAGS_HELP, describeLog, logConfigFrom, openCliLog } from './log-flags.ts';
@@ -83,6 +86,8 @@ export const topicsCommand: Command = {
     if (name === 'list') expectPositionals(parsed, [], sub.usage);
     else expectPositionals(parsed, ['NAME'], sub.usage);
     if (name === 'create') createOptions(parsed);
+    // Only `create` may start a new embedded log: a typo in --dir must not leave an empty one behind.
+    if (name !== 'create' && config.backend === 'embedded') assertLogDir(config.dir ?? DEFAULT_EMBEDDED_DIR);
     const log = await openCliLog(config);
     try {
       return await sub.run(log, parsed);
@@ -91,6 +96,13 @@ export const topicsCommand: Command = {
     }
   },
 };
+
+function assertLogDir(dir: string): void {
+  if (existsSync(dir)) return;
+  throw new SluiceError(ErrorCode.CONFIG_INVALID, `no embedded log in ${resolve(dir)}: the directory does not exist (sluice start or sluice topics create makes one)`, {
+    details: { dir },
+  });
+}
 
 async function list(log: Log, parsed: ParsedCommand): Promise<number> {
   const names = await log.admin.listTopics();

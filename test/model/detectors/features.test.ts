@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { WindowFeatures } from '../../../src/model/detectors/features.ts';
+
+test('window features: value, difference, rolling mean and std over the last values', () => {
+  const f = new WindowFeatures(['a', 'b'], 3);
+  const state = f.newState();
+  const out = new Float64Array(f.width);
+  const fallback = new Float64Array([100, 200]);
+  f.compute(state, fallback, out);
+  assert.deepEqual([...out], [100, 0, 100, 0, 200, 0, 200, 0]);
+  const seq = [1, 2, 4, 8];
+  for (const v of seq) f.push(state, new Float64Array([v, NaN]));
+  f.compute(state, fallback, out);
+  const last3 = [2, 4, 8];
+  const mean = 14 / 3;
+  const std = Math.sqrt(last3.reduce((s, x) => s + (x - mean) ** 2, 0) / 3);
+  assert.equal(out[0], 8);
+  assert.equal(out[1], 4);
+  assert.ok(Math.abs(out[2]! - mean) < 1e-12);
+  assert.ok(Math.abs(out[3]! - std) < 1e-12);
+  assert.deepEqual([...out.subarray(4)], [200, 0, 200, 0], 'a metric never seen reads the fallback');
+  f.push(state, new Float64Array([NaN, 5]));
+  f.compute(state, fallback, out);
+  assert.equal(out[0], 8, 'unknown value: last known value');
+  assert.equal(out[1], 0, 'unknown value: zero difference');
+  assert.ok(Math.abs(out[2]! - mean) < 1e-12, 'unknown value does not enter the window');
+  assert.equal(f.check(state), undefined);
+  state[0] = 7;
+  assert.match(f.check(state) ?? '', /filled/);
+});
