@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openLog } from '../../src/log/index.ts';
-import { tempDir } from '../helpers.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { probeKafka, randomTopic, tempDir, TEST_BROKER } from '../helpers.ts';
 import { runCli, startCli } from './run-cli.ts';
 
 async function dataDir(t: import('node:test').TestContext): Promise<string> {
@@ -139,4 +141,39 @@ test('a SluiceError is printed with its code and exit status 1', async (t) => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^error \[SLUICE_LOG_INVALID_TOPIC_NAME\]: /m);
   assert.doesNotMatch(r.stderr, STACK);
+});
+
+test('reading commands refuse a --dir that does not exist instead of creating an empty log there', async (t) => {
+  const missing = join(await dataDir(t), 'typo');
+  const r = await runCli(t, ['topics', 'list', '--dir', missing]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error \[SLUICE_CONFIG_INVALID\]: no embedded log in .*typo/m);
+  assert.equal(existsSync(missing), false);
+});
+
+test('conflicting connection flags are usage errors', async (t) => {
+  const r = await runCli(t, ['topics', 'list', '--dir', 'x', '--brokers', '127.0.0.1:9092']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--dir .* --brokers .* cannot be used together/);
+  const bad = await runCli(t, ['topics', 'list', '--brokers', 'nohost']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--brokers: "nohost" is not host:port/);
+});
+
+test('topics commands work against Kafka', async (t) => {
+  const kafka = await probeKafka();
+  if (!kafka.available) {
+    if (kafka.mustFail) assert.fail(kafka.message);
+    t.skip(kafka.message);
+    return;
+  }
+  const topic = randomTopic('cli');
+  const created = await runCli(t, ['topics', 'create', topic, '--partitions', '2', '--backend', 'kafka']);
+  assert.equal(created.code, 0, created.stderr);
+  t.after(() => runCli(t, ['topics', 'delete', topic, '--backend', 'kafka']));
+  const described = await runCli(t, ['topics', 'describe', topic, '--brokers', `${TEST_BROKER.host}:${TEST_BROKER.port}`]);
+  assert.equal(described.code, 0, described.stderr);
+  assert.match(described.stdout, /partitions\s+2/);
+  const listed = await runCli(t, ['topics', 'list', '--backend', 'kafka']);
+  assert.match(listed.stdout, new RegExp(`^${topic}\\s+2\\s`, 'm'));
 });

@@ -6,7 +6,8 @@
  *   - location m and scale d are an EWMA of x and an EWMA of |x − m| (the mean absolute deviation,
  *     scaled by √(π/2) ≈ 1.2533 to estimate σ under normality), with weight a = max(α, 1/n) so the
  *     first values are averaged equally (bias-corrected start), α = 1 − 2^(−1/halfLife);
- *   - z = |x − m| / σ with σ = 1.2533·d (+ a tiny floor relative to |m|), computed before the update;
+ *   - z = |x − m| / σ with σ = 1.2533·d + 0.001·|m| (a floor, so flat series score changes finitely),
+ *     computed before the update;
  *   - the residual x − m is winsorised at ±clip·σ before it updates m and d, so a single outlier moves
  *     the estimate by at most a·clip·σ (Huber-type M-estimation, cf. Huber 1964, "Robust Estimation of a
  *     Location Parameter"; EWMA control charts: Roberts 1959, Hunter 1986), while a persistent level
@@ -36,6 +37,8 @@ const MAD_TO_SIGMA = 1.2533141373155003;
 const MEDIAN_AD_TO_SIGMA = 1.482602218505602;
 /** Decimal digits of surprise that score 0.5 (a 1-in-1,000 event across the metrics scored). */
 const SURPRISE_HALF_AT = 3;
+/** σ never goes below this fraction of |location| (+1e-12): a flat series still scores changes finitely. */
+const SCALE_FLOOR = 1e-3;
 
 /** Hyperparameters of {@link robustZScore}. */
 export interface RobustZScoreHyperparameters {
@@ -112,7 +115,7 @@ class RobustZScoreModel implements DetectorModel<RobustZScoreState> {
       }
       const m = state[k + j]!;
       const d = state[2 * k + j]!;
-      const sigma = MAD_TO_SIGMA * d + 1e-9 * (1 + Math.abs(m));
+      const sigma = MAD_TO_SIGMA * d + SCALE_FLOOR * Math.abs(m) + 1e-12;
       let r = v - m;
       const z = Math.abs(r) / sigma;
       const zOut = n > minObs ? z : 0;

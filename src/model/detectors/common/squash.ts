@@ -3,19 +3,6 @@
  */
 
 /**
- * The error function, by Abramowitz & Stegun, "Handbook of Mathematical Functions" (1964), formula
- * 7.1.26 (absolute error below 1.5e-7), for x ≥ 0; clamped to [0, 1]. `erf(z/√2)` is the probability
- * that a standard normal variable lies within ±z.
- */
-export function erfPositive(x: number): number {
-  if (!(x > 0)) return 0;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const y = 1 - poly * Math.exp(-x * x);
-  return y < 0 ? 0 : y > 1 ? 1 : y;
-}
-
-/**
  * Surprise of the largest of k standardised deviations, squashed without saturating: with
  * q = P(|Z| > z) = erfc(z/√2) (A&S 7.1.26 gives erfc directly, in log form, so it never underflows),
  * the tail of the maximum of k independent normals is 1 − (1 − q)^k; L = −log10 of that tail (decimal

@@ -69,7 +69,8 @@ export class NabModel implements DetectorModel<NabState> {
     let out = 0;
     if (finite > 0 && state.n > p.warmup) {
       const pv = Math.max(Math.min(1, pMin * finite), 1e-300);
-      out = Math.min(1, Math.max(0, -Math.log10(pv) / this.#logFloor));
+      const o = -Math.log10(pv) / this.#logFloor;
+      out = o > 0 ? Math.min(1, o) : 0; // also maps a NaN, should one ever arise, to 0
     }
     if (state.cool > 0) {
       state.cool--;

@@ -64,7 +64,7 @@ export function updateLikelihood(s: LikelihoodState, p: LikelihoodParams, raw: n
   return tail;
 }
 
-/** Q(z) = P(N(0,1) > z), via erfc (Abramowitz & Stegun 7.1.26 is too coarse in the tail; this uses W. J. Cody's rational form through a continued fraction-free approximation). */
+/** Q(z) = P(N(0,1) > z), via {@link erfc}. */
 export function upperTail(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2);
 }
