@@ -1,6 +1,7 @@
 /**
  * `sluice bench <suite>`: benchmark programs. `bench log` hands its arguments to the log benchmark
- * (src/cli/bench-log.ts, loaded only when asked for).
+ * (src/cli/bench-log.ts), `bench models` to the detector benchmark (src/cli/bench-models.ts); both
+ * are loaded only when asked for.
  */
 import { ErrorCode, SluiceError } from '../errors.ts';
 import { UsageError } from './args.ts';
@@ -11,7 +12,8 @@ const USAGE = `Usage: sluice bench <suite> [flags]
 
 Suites:
   log        produce/consume throughput and latency of a log backend
-             (flags: sluice bench log --help)`;
+             (flags: sluice bench log --help)
+  models     detector scoring throughput (flags: --records N, --runs N, --json)`;
 
 /**
  * Module of the log benchmark, relative to this file: `.ts` in the repository, `.js` in the compiled
@@ -22,7 +24,7 @@ const BENCH_LOG_MODULE = import.meta.url.endsWith('.ts') ? './bench-log.ts' : '.
 /** The `bench` command group. */
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'run a benchmark (bench log: log throughput and latency)',
+  summary: 'run a benchmark (bench log: the log; bench models: the detectors)',
   usage: USAGE,
   async run(args) {
     const [suite, ...rest] = args;
@@ -30,6 +32,11 @@ export const benchCommand: Command = {
     if (suite === '--help' || suite === '-h' || suite === 'help') {
       out(USAGE);
       return 0;
+    }
+    if (suite === 'models') {
+      const { runModelsBench } = await import('./bench-models.ts');
+      await runModelsBench(rest);
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
     }
     if (suite !== 'log') {
       throw new UsageError(suite.startsWith('-') ? `unknown flag ${suite} (flags go after the suite)` : `unknown benchmark suite ${JSON.stringify(suite)}`, USAGE);

@@ -155,7 +155,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     // Let the consumer catch up with what was produced before stopping it.
     const drainUntil = performance.now() + START_DEFAULTS.drainMs;
     while (failure === undefined && performance.now() < drainUntil) {
-      if ((await totalLag(c)) === 0) break;
+      if ((await totalLag(c).catch(() => 0)) === 0) break;
       await pause(50, consumeStop.signal);
     }
     consumeStop.abort();

@@ -12,6 +12,7 @@ export {
   type ParseDescriptorOptions,
 } from './descriptor-parse.ts';
 export * from './descriptor-load.ts';
+export * from './descriptor-holder.ts';
 export * from './store.ts';
 export * from './registry.ts';
 export {
@@ -26,4 +27,5 @@ export { robustZScore, ROBUST_ZSCORE_DEFAULTS, type RobustZScoreHyperparameters 
 export { halfSpaceTrees, HALF_SPACE_TREES_DEFAULTS, type HalfSpaceTreesHyperparameters } from './detectors/half-space-trees.ts';
 export { isolationForest, ISOLATION_FOREST_DEFAULTS, type IsolationForestHyperparameters } from './detectors/isolation-forest.ts';
 export { nabDetectorFactory } from './detectors/nab/index.ts';
+export * from './onnx/index.ts';
 export * from './eval/index.ts';

@@ -8,6 +8,7 @@ import { halfSpaceTrees } from './detectors/half-space-trees.ts';
 import { isolationForest } from './detectors/isolation-forest.ts';
 import { nabDetectorFactory } from './detectors/nab/index.ts';
 import { robustZScore } from './detectors/robust-zscore.ts';
+import { onnxFactory } from './onnx/factory.ts';
 import type { DetectorFactory } from './types.ts';
 
 /**
@@ -26,12 +27,16 @@ export function createRegistry(factories: readonly DetectorFactory[]): ReadonlyM
   return map;
 }
 
-/** Every detector factory of this build, by kind. */
+/**
+ * Every detector factory of this build, by kind; `onnx` loads onnx-format descriptors (its runtime is
+ * only started when such a model is loaded).
+ */
 export const detectorFactories: ReadonlyMap<string, DetectorFactory> = createRegistry([
   robustZScore,
   halfSpaceTrees,
   isolationForest,
   nabDetectorFactory,
+  onnxFactory,
 ]);
 
 /** The detector used when none is named: the one aimed at the top of the NAB scoreboard. */

@@ -3,10 +3,10 @@
  * directory, checked by its output and exit code.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { openLog } from '../../src/log/index.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { openLog } from '../../src/log/index.ts';
 import { probeKafka, randomTopic, tempDir, TEST_BROKER } from '../helpers.ts';
 import { runCli, startCli } from './run-cli.ts';
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,7 @@ import {
   detectorFactories,
   loadModel,
   loadModelAsync,
+  onnxFactory,
   parseDescriptor,
   signedBytes,
   type DetectorModel,
@@ -91,6 +93,27 @@ describe('descriptor round trip', () => {
       assert.equal(loaded.kind, kind);
       assert.deepEqual(scoresOf(loaded, data.slice(250)), scoresOf(model, data.slice(250)));
     });
+  }
+});
+
+test('onnx: the committed scikit-learn fixture through a descriptor scores as the onnx factory does directly', (t) => {
+  const fixture = new URL('../fixtures/onnx/', import.meta.url);
+  const bytes = new Uint8Array(readFileSync(new URL('iforest.onnx', fixture)));
+  const { features, inputs } = JSON.parse(readFileSync(new URL('iforest-expected.json', fixture), 'utf8')) as { features: string[]; inputs: number[][] };
+  let direct: DetectorModel;
+  try {
+    direct = onnxFactory.fromParams(bytes, features);
+  } catch (error) {
+    t.skip(`onnxruntime-node cannot run here: ${(error as Error).message}`);
+    return;
+  }
+  const d = createDescriptor({ name: 'sk-iforest', version: 1, kind: 'isolation-forest', bytes, features, createdAt: 0 });
+  const loaded = loadModel(parseDescriptor(JSON.stringify(d), { registry: detectorFactories, expectFeatures: features }), detectorFactories);
+  const data = inputs.map((row, i) => ({ ts: i, values: Object.fromEntries(features.map((f, j) => [f, row[j]!])) }));
+  try {
+    assert.deepEqual(scoresOf(loaded, data), scoresOf(direct, data));
+  } finally {
+    for (const m of [direct, loaded]) (m as { close?: () => void }).close?.();
   }
 });
 
