@@ -1,25 +1,25 @@
 /**
- * `sluice bench <suite>`: benchmark programs. `bench log` hands its arguments to the log benchmark
- * (src/cli/bench-log.ts), `bench models` to the detector benchmark (src/cli/bench-models.ts); both
- * are loaded only when asked for.
+ * `sluice bench <suite>`: the benchmark programs of bench/ (`bench/<suite>.ts`, each exporting
+ * `run<Suite>Bench(args)`), loaded on demand. They live outside src/, so they run from a source
+ * checkout only; the published package says so instead of failing obscurely.
  */
 import { ErrorCode, SluiceError } from '../errors.ts';
 import { UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { out } from './output.ts';
 
-const USAGE = `Usage: sluice bench <suite> [flags]
+/** Each suite's program in bench/ and the function it exports. */
+const SUITES = {
+  log: { file: 'log.ts', run: 'runLogBench', summary: 'produce/consume throughput and latency of a log backend' },
+  models: { file: 'models.ts', run: 'runModelsBench', summary: 'detector scoring throughput, fit time and state size' },
+} as const;
+
+const USAGE = `Usage: sluice bench <suite> [flags]      (sluice bench <suite> --help for its flags)
 
 Suites:
-  log        produce/consume throughput and latency of a log backend
-             (flags: sluice bench log --help)
-  models     detector scoring throughput (flags: --records N, --runs N, --json)`;
-
-/**
- * Module of the log benchmark, relative to this file: `.ts` in the repository, `.js` in the compiled
- * package. A computed specifier, so that it loads only on demand.
- */
-const BENCH_LOG_MODULE = import.meta.url.endsWith('.ts') ? './bench-log.ts' : './bench-log.js';
+${Object.entries(SUITES)
+  .map(([name, s]) => `  ${name.padEnd(9)}  ${s.summary}`)
+  .join('\n')}`;
 
 /** The `bench` command group. */
 export const benchCommand: Command = {
@@ -33,32 +33,21 @@ export const benchCommand: Command = {
       out(USAGE);
       return 0;
     }
-    if (suite === 'models') {
-      const { runModelsBench } = await import('./bench-models.ts');
-      await runModelsBench(rest);
-      return typeof process.exitCode === 'number' ? process.exitCode : 0;
-    }
-    if (suite !== 'log') {
+    if (!Object.hasOwn(SUITES, suite)) {
       throw new UsageError(suite.startsWith('-') ? `unknown flag ${suite} (flags go after the suite)` : `unknown benchmark suite ${JSON.stringify(suite)}`, USAGE);
     }
-    const bench = await loadLogBench();
-    await bench.runLogBench(rest);
+    const { file, run } = SUITES[suite as keyof typeof SUITES];
+    const url = new URL(`../../bench/${file}`, import.meta.url);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(url.href)) as Record<string, unknown>;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(file)) {
+        throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `the ${suite} benchmark runs from a source checkout only (bench/${file} is not in this build)`, { cause: error });
+      }
+      throw error;
+    }
+    await (mod[run] as (args: readonly string[]) => Promise<unknown>)(rest);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   },
 };
-
-async function loadLogBench(): Promise<{ runLogBench(args: string[]): Promise<void> }> {
-  let mod: { runLogBench?: unknown };
-  try {
-    mod = (await import(BENCH_LOG_MODULE)) as { runLogBench?: unknown };
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('bench-log')) {
-      throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'the log benchmark is not part of this build yet (src/cli/bench-log.ts is missing)', { cause: error });
-    }
-    throw error;
-  }
-  if (typeof mod.runLogBench !== 'function') {
-    throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'src/cli/bench-log.ts does not export runLogBench(args)');
-  }
-  return mod as { runLogBench(args: string[]): Promise<void> };
-}

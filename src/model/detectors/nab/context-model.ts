@@ -31,6 +31,11 @@ export interface ContextParams {
   readonly table: number;
 }
 
+/** Hash seed of the `k`-th table of an ensemble (FNV offset basis mixed with k). */
+export function contextSeed(k: number): number {
+  return k === 0 ? 0x811c9dc5 : Math.imul(0x811c9dc5 ^ Math.imul(k, 0x9e3779b1), 0x01000193) >>> 0;
+}
+
 /** A fresh context model. */
 export function newContext(p: ContextParams): ContextState {
   return {
@@ -47,8 +52,8 @@ function mix(h: number, v: number): number {
 }
 
 /** Scores the level `q` (0 … bins−1) against the current context, then learns the transition. */
-export function updateContext(s: ContextState, p: ContextParams, q: number): number {
-  let h = 0x811c9dc5;
+export function updateContext(s: ContextState, p: ContextParams, q: number, seed = 0x811c9dc5): number {
+  let h = seed;
   let full = true;
   for (const r of s.recent) {
     if (r < 0) full = false;

@@ -17,7 +17,7 @@
  * Input values are clamped to ±1e150 so the arithmetic stays finite; the caller skips non-finite
  * values, and a non-finite timestamp skips only the seasonal view.
  */
-import { newContext, updateContext, type ContextState } from './context-model.ts';
+import { contextSeed, newContext, updateContext, type ContextState } from './context-model.ts';
 import { newLikelihood, updateLikelihood, type LikelihoodParams, type LikelihoodState } from './likelihood.ts';
 import type { NabParams } from './params.ts';
 
@@ -31,7 +31,8 @@ export interface FeatureState {
   /** Residual view: level forecast and mean absolute deviation. */
   level: number;
   dev: number;
-  context: ContextState;
+  /** Context view: `ensemble` tables with different hash seeds and shifted level boundaries. */
+  contexts: ContextState[];
   ctxLik: LikelihoodState;
   resLik: LikelihoodState;
   /** Seasonal view: per-bucket mean, whether the bucket has been seen (0/1), mean absolute deviation. */
@@ -63,7 +64,7 @@ export function newFeature(p: NabParams): FeatureState {
     max: 0,
     level: 0,
     dev: 0,
-    context: newContext(p),
+    contexts: Array.from({ length: p.ensemble }, () => newContext(p)),
     ctxLik: newLikelihood(lik),
     resLik: newLikelihood(lik),
     prof: new Array<number>(buckets).fill(0),
@@ -99,8 +100,16 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
   const tiny = range > 0 ? range * 1e-3 : 1e-9;
 
   // View 1: context of quantised levels over the range seen before this value.
-  const q = range > 0 ? Math.min(p.bins - 1, Math.max(0, Math.floor(((x - s.min) / range) * p.bins))) : 0;
-  const pCtx = updateLikelihood(s.ctxLik, lik, updateContext(s.context, p, q));
+  // Each table of the ensemble shifts the level boundaries by k/ensemble of a level (averaged shifted
+  // histograms, Scott 1985) and uses its own hash seed, so the average raw score depends less on
+  // where one boundary falls and on which contexts collide in one table.
+  const u = range > 0 ? ((x - s.min) / range) * p.bins : 0;
+  let rawCtx = 0;
+  for (let k = 0; k < p.ensemble; k++) {
+    const q = range > 0 ? Math.min(p.bins - 1, Math.max(0, Math.floor(u + (p.shift * k) / p.ensemble))) : 0;
+    rawCtx += updateContext(s.contexts[k]!, p, q, contextSeed(k + p.seed));
+  }
+  const pCtx = updateLikelihood(s.ctxLik, lik, rawCtx / p.ensemble);
 
   // View 2: residual against the level forecast.
   const err = Math.abs(x - s.level);

@@ -14,6 +14,12 @@ export interface NabParams {
   readonly order: number;
   /** Context model: hashed table size (bounded state; also the halving period). */
   readonly table: number;
+  /** Context model: number of tables averaged (different hash seeds and shifted level boundaries). */
+  readonly ensemble: number;
+  /** Context model: first hash-seed index of the ensemble (0 keeps the plain FNV basis for table 0). */
+  readonly seed: number;
+  /** Context model: 1 to shift table k's level boundaries by k/ensemble of a level, 0 not to. */
+  readonly shift: number;
   /** Likelihood: length of the short moving average of raw scores. */
   readonly short: number;
   /** Likelihood: smoothing factor of the long-run moments of the short average. */
@@ -52,6 +58,9 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   bins: 16,
   order: 3,
   table: 4096,
+  ensemble: 1,
+  seed: 0,
+  shift: 0,
   short: 20,
   alpha: 0.002,
   minStd: 0.05,
@@ -78,6 +87,9 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   bins: [(v) => Number.isInteger(v) && v >= 2 && v <= 1024, 'an integer in [2, 1024]'],
   order: [(v) => Number.isInteger(v) && v >= 1 && v <= 8, 'an integer in [1, 8]'],
   table: [(v) => Number.isInteger(v) && v >= 16 && v <= 65536, 'an integer in [16, 65536]'],
+  ensemble: [(v) => Number.isInteger(v) && v >= 1 && v <= 16, 'an integer in [1, 16]'],
+  seed: [count, 'an integer in [0, 1e6]'],
+  shift: [(v) => v === 0 || v === 1, '0 or 1'],
   short: [(v) => Number.isInteger(v) && v >= 1 && v <= 1000, 'an integer in [1, 1000]'],
   alpha: [unit, 'in (0, 1)'],
   minStd: [positive, '> 0'],

@@ -47,11 +47,16 @@ export function validateState(json: unknown, p: NabParams, features: number): Na
     const path = `state/feats/${i}`;
     const o = obj(f, path);
     for (const k of ['n', 'min', 'max', 'level', 'dev']) num(o, k, path);
-    const c = obj(o.context, `${path}/context`);
-    nums(c, 'recent', p.order, `${path}/context`);
-    nums(c, 'pair', p.table, `${path}/context`);
-    nums(c, 'ctx', p.table, `${path}/context`);
-    num(c, 'sinceDecay', `${path}/context`);
+    const cs = o.contexts;
+    if (!Array.isArray(cs) || cs.length !== p.ensemble) fail(`${path}/contexts`, `must be an array of ${p.ensemble} context tables`);
+    cs.forEach((cv, k) => {
+      const cp = `${path}/contexts/${k}`;
+      const c = obj(cv, cp);
+      nums(c, 'recent', p.order, cp);
+      nums(c, 'pair', p.table, cp);
+      nums(c, 'ctx', p.table, cp);
+      num(c, 'sinceDecay', cp);
+    });
     likelihood(o.ctxLik, p, `${path}/ctxLik`);
     likelihood(o.resLik, p, `${path}/resLik`);
   });
