@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCode, SluiceError } from '../errors.ts';
 import { renderNabReport } from '../model/eval/html-report.ts';
 import { readNabCorpus } from '../model/eval/nab-dataset.ts';
+import { NAB_FIT_MODES, isNabFitMode } from '../model/eval/nab-fit.ts';
 import { NAB_PROFILE_NAMES } from '../model/eval/nab-profiles.ts';
 import { runNabEvaluation, type NabProgress } from '../model/eval/nab-runner.ts';
 import { scoreCorpus, type CorpusResult } from '../model/eval/nab-scorer.ts';
@@ -17,19 +18,30 @@ import { UsageError, parseCommand, stringFlag } from './args.ts';
 import type { Command } from './command.ts';
 import { count, duration, err, out, table } from './output.ts';
 
-const USAGE = `Usage: sluice eval nab --data DIR [--detector NAME] [--out DIR] [--threshold X] [--json]
+const USAGE = `Usage: sluice eval nab --data DIR [--detector NAME] [--fit auto|none|probation] [--likelihood]
+                       [--out DIR] [--threshold X] [--json]
 
 Runs a detector over every series of a NAB-layout dataset (data/<category>/<file>.csv and
-labels/combined_windows.json) causally: one row at a time, as in production, the probationary rows
-included. Writes the per-row results in NAB's format (timestamp,value,anomaly_score,label) to
-DIR/<category>/<file>.csv, scores them with the NAB scorer for the three profiles (one threshold per
-profile, swept over all series, as NAB does), prints the scores with row counts and event-level
-precision/recall/F1, and writes an HTML report with a chart per series.
+labels/combined_windows.json) causally: one row at a time, as in production. Writes the per-row
+results in NAB's format (timestamp,value,anomaly_score,label) to DIR/<category>/<file>.csv, scores
+them with the NAB scorer for the three profiles (one threshold per profile, swept over all series,
+as NAB does), prints the scores with row counts and event-level precision/recall/F1, and writes an
+HTML report with a chart per series.
 
 Flags:
   --data DIR        the dataset folder (required), e.g. ../shared/datasets/nab
   --detector NAME   detector to run (default ${DEFAULT_DETECTOR}); one of: ${[...detectorFactories.keys()].sort().join(', ')}
-  --out DIR         where results and report.html go (default nab-results/<detector>)
+  --fit MODE        none: one model fitted on an empty history scores every row of every series;
+                    probation: per series, a model fitted on that series' probationary rows (NAB's
+                    first min(15%, 750) rows, which NAB never scores), which are replayed to prime
+                    the state and reported as 0, then the rest scored one row at a time;
+                    auto (default): none, or probation when the detector cannot fit an empty
+                    history (isolation-forest)
+  --likelihood      report each series' calibrated anomaly likelihood (Numenta's, log scale, one
+                    fixed configuration: 10-row average, Gaussian over the last 8640) instead of
+                    the raw score; for detectors whose raw scores are not calibrated
+  --out DIR         where results and report.html go (default nab-results/<detector>, with
+                    -likelihood appended under --likelihood)
   --threshold X     also score at this fixed threshold in [0, 1] (NAB's θ* is tuned on the test data)
   --json            end the output with one JSON line {"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…}
 
@@ -41,6 +53,8 @@ const FLAGS = {
   detector: { type: 'string' },
   out: { type: 'string' },
   threshold: { type: 'string' },
+  fit: { type: 'string' },
+  likelihood: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -63,7 +77,10 @@ export const evalCommand: Command = {
     if (data === undefined) throw new UsageError('missing --data DIR (the NAB dataset folder)', USAGE);
     const detector = stringFlag(parsed, 'detector') ?? DEFAULT_DETECTOR;
     const factory = getDetectorFactory(detector);
-    const outDir = resolve(stringFlag(parsed, 'out') ?? join('nab-results', detector));
+    const fit = stringFlag(parsed, 'fit') ?? 'auto';
+    if (!isNabFitMode(fit)) throw new UsageError(`--fit must be one of ${NAB_FIT_MODES.join(', ')}, got ${JSON.stringify(fit)}`, USAGE);
+    const likelihood = parsed.values.likelihood === true;
+    const outDir = resolve(stringFlag(parsed, 'out') ?? join('nab-results', likelihood ? `${detector}-likelihood` : detector));
     const json = parsed.values.json === true;
     const fixedRaw = stringFlag(parsed, 'threshold');
     const fixed = fixedRaw === undefined ? undefined : Number(fixedRaw);
@@ -72,7 +89,7 @@ export const evalCommand: Command = {
     const started = performance.now();
     const corpus = readNabCorpus(data);
     const progress = progressReporter();
-    const run = runNabEvaluation({ corpus, factory, outDir, onProgress: progress.update });
+    const run = runNabEvaluation({ corpus, factory, fit, likelihood, outDir, onProgress: progress.update });
     progress.done();
     const seconds = performance.now() - started;
     const scored = run.runs.map((r) => ({ name: r.series.key, scores: r.scores, windows: r.series.windows }));
@@ -84,13 +101,14 @@ export const evalCommand: Command = {
       detector,
       result: run.result,
       series: run.runs.map((r) => ({ key: r.series.key, values: r.series.values, scores: r.scores, windows: r.series.windows })),
-      notes: [`Data: ${resolve(data)}. Causal run, one configuration for all series; thresholds swept per profile over all series (NAB's protocol).`],
+      notes: [`Data: ${resolve(data)}. Causal run, one configuration for all series; thresholds swept per profile over all series (NAB's protocol).`, `Fit: ${describeFit(run.fit)}. Scores: ${run.likelihood === null ? 'raw' : 'calibrated likelihood'}.`],
     });
     writeOut(reportPath, html);
-    const summary = { ...summaryJson(detector, run.result), ...(atFixed === undefined ? {} : { fixedThreshold: summaryJson(detector, atFixed) }) };
+    const summary = { ...summaryJson(detector, run.result), fit: run.fit, likelihood: run.likelihood, ...(atFixed === undefined ? {} : { fixedThreshold: summaryJson(detector, atFixed) }) };
     writeOut(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
     out(`NAB evaluation of ${detector} on ${corpus.series.length} series (${count(corpus.rows)} rows, ${corpus.windows} label windows) in ${duration(seconds)}`);
+    out(`fit: ${describeFit(run.fit)}; scores: ${run.likelihood === null ? 'raw' : 'calibrated likelihood (--likelihood)'}`);
     out();
     for (const line of scoreTable(run.result)) out(line);
     out();
@@ -105,6 +123,10 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+function describeFit(mode: string): string {
+  return mode === 'probation' ? "probation (per series, on its own probationary rows; those rows report 0)" : 'none (empty history; every row scored online)';
+}
 
 /** The printed table: one row per profile. */
 function scoreTable(result: CorpusResult): string[] {

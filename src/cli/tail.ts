@@ -30,14 +30,20 @@ Flags:
 
 ${LOG_FLAGS_HELP}`;
 
-/** Runs `topics tail` on an open log. */
-export async function tailTopic(log: Log, parsed: ParsedCommand): Promise<number> {
-  const topic = parsed.positionals[0]!;
+/** The flags of `topics tail`, checked (a usage error names the bad one). */
+export function tailOptions(parsed: ParsedCommand) {
   const from = choiceFlag(parsed, 'from', ['earliest', 'latest'], TAIL_USAGE) ?? 'latest';
   const codec = choiceFlag(parsed, 'codec', TAIL_CODECS, TAIL_USAGE) ?? 'auto';
   const max = intFlag(parsed, 'max', TAIL_USAGE, { min: 1 });
   const group = stringFlag(parsed, 'group');
   if (group === '') throw new UsageError('--group must not be empty', TAIL_USAGE);
+  return { from, codec, max, group };
+}
+
+/** Runs `topics tail` on an open log. */
+export async function tailTopic(log: Log, parsed: ParsedCommand): Promise<number> {
+  const topic = parsed.positionals[0]!;
+  const { from, codec, max, group } = tailOptions(parsed);
 
   const description = await log.admin.describeTopic(topic);
   const stop = onStop();

@@ -9,7 +9,7 @@ import { choiceFlag, expectPositionals, intFlag, parseCommand, type FlagSpec, ty
 import type { Command } from './command.ts';
 import { LOG_FLAGS, LOG_FLAGS_HELP, describeLog, logConfigFrom, openCliLog } from './log-flags.ts';
 import { count, duration, out, table } from './output.ts';
-import { TAIL_USAGE, tailTopic } from './tail.ts';
+import { TAIL_USAGE, tailOptions, tailTopic } from './tail.ts';
 
 const USAGE = `Usage: sluice topics <subcommand> [flags]
 
@@ -86,6 +86,7 @@ export const topicsCommand: Command = {
     if (name === 'list') expectPositionals(parsed, [], sub.usage);
     else expectPositionals(parsed, ['NAME'], sub.usage);
     if (name === 'create') createOptions(parsed);
+    if (name === 'tail') tailOptions(parsed);
     // Only `create` may start a new embedded log: a typo in --dir must not leave an empty one behind.
     if (name !== 'create' && config.backend === 'embedded') assertLogDir(config.dir ?? DEFAULT_EMBEDDED_DIR);
     const log = await openCliLog(config);

@@ -8,6 +8,7 @@ export * from './detect-run.ts';
 export * from './event-metrics.ts';
 export * from './html-report.ts';
 export * from './nab-dataset.ts';
+export * from './nab-fit.ts';
 export * from './nab-profiles.ts';
 export * from './nab-runner.ts';
 export * from './nab-scorer.ts';

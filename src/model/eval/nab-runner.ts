@@ -1,7 +1,8 @@
 /**
- * The NAB evaluation runner: fits a detector on an empty history (NAB is an online benchmark: the
- * detector sees every row, the probationary ones included, one at a time), scores every series
- * causally, writes per-row results in NAB's format, and scores them for the three profiles.
+ * The NAB evaluation runner: fits a detector (on an empty history, or per series on its probationary
+ * rows; see ./nab-fit.ts), scores every series causally, one row at a time (NAB is an online
+ * benchmark), optionally turns the raw scores into per-series calibrated likelihoods, writes per-row
+ * results in NAB's format, and scores them for the three profiles.
  *
  * Output files: `<outDir>/<category>/<file>.csv` with `timestamp,value,anomaly_score,label`
  * (label 1 inside a window), timestamps and values as in the data files.
@@ -9,9 +10,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, SluiceError } from '../../errors.ts';
-import type { DetectorFactory, FitOptions } from '../types.ts';
-import { scoreCausally } from './causal-run.ts';
+import { createDecider, type DeciderOptions } from '../postprocess.ts';
+import type { DetectorFactory, DetectorModel, FitOptions, Observation } from '../types.ts';
+import { scoreCausally, type CausalRunOptions } from './causal-run.ts';
 import type { NabCorpus, NabSeries } from './nab-dataset.ts';
+import { NAB_EVAL_LIKELIHOOD, resolveNabFit, type NabFitMode, type ResolvedNabFitMode } from './nab-fit.ts';
+import { nabProbation } from './nab-profiles.ts';
 import { scoreCorpus, type CorpusResult } from './nab-scorer.ts';
 import { windowIndexOfRows } from './nab-windows.ts';
 
@@ -37,6 +41,13 @@ export interface NabRunOptions {
   readonly factory: DetectorFactory;
   /** Passed to `factory.fit` (features default to `["value"]`); the same for every series. */
   readonly fitOptions?: FitOptions;
+  /** `none`, `probation` or `auto` (default; see ./nab-fit.ts). */
+  readonly fit?: NabFitMode;
+  /**
+   * Report each series' calibrated likelihood instead of the raw score: `true` for
+   * {@link NAB_EVAL_LIKELIHOOD}, or decider options; default false (raw scores).
+   */
+  readonly likelihood?: boolean | DeciderOptions;
   /** Folder for the per-row result files; nothing is written when omitted. */
   readonly outDir?: string;
   readonly onProgress?: (progress: NabProgress) => void;
@@ -54,6 +65,10 @@ export interface NabSeriesRun {
 /** What {@link runNabEvaluation} returns. */
 export interface NabRunResult {
   readonly detector: string;
+  /** The fit mode that ran (`auto` resolved). */
+  readonly fit: ResolvedNabFitMode;
+  /** The decider options behind the reported likelihoods, or null for raw scores. */
+  readonly likelihood: DeciderOptions | null;
   readonly runs: readonly NabSeriesRun[];
   readonly result: CorpusResult;
 }
@@ -61,7 +76,10 @@ export interface NabRunResult {
 /** Runs `factory`'s detector causally over every series of `corpus` and scores the output. */
 export function runNabEvaluation(options: NabRunOptions): NabRunResult {
   const { corpus, factory } = options;
-  const model = factory.fit([], { features: ['value'], ...options.fitOptions });
+  const fitOptions: FitOptions = { features: ['value'], ...options.fitOptions };
+  const { mode, shared } = resolveNabFit(factory, options.fit ?? 'auto', fitOptions);
+  const likelihood = options.likelihood === true ? NAB_EVAL_LIKELIHOOD : options.likelihood === false || options.likelihood === undefined ? null : options.likelihood;
+  if (likelihood !== null) createDecider(likelihood); // validates the options before any work
   const runs: NabSeriesRun[] = [];
   let before = 0;
   corpus.series.forEach((series, index) => {
@@ -76,13 +94,31 @@ export function runNabEvaluation(options: NabRunOptions): NabRunResult {
         rows: corpus.rows,
         seriesDone: done === series.values.length,
       });
-    const scores = scoreCausally(model, { timestamps: series.timestamps, values: { value: series.values } }, { onProgress: report });
+    const columns = { timestamps: series.timestamps, values: { value: series.values } };
+    const probation = mode === 'probation' ? nabProbation(series.values.length) : 0;
+    const model = shared ?? fitOnProbation(factory, series, probation, fitOptions);
+    const decider = likelihood === null ? null : createDecider(likelihood);
+    const calibrate = decider === null ? {} : { calibrate: (score: number, ts: number) => decider.decide(score, ts).likelihood };
+    const run: CausalRunOptions = { onProgress: report, muteBefore: probation, ...calibrate };
+    const scores = scoreCausally(model, columns, run);
     before += series.values.length;
     if (options.outDir === undefined) runs.push({ series, scores });
     else runs.push({ series, scores, resultPath: writeNabResult(options.outDir, series, scores) });
   });
   const result = scoreCorpus(runs.map((r) => ({ name: r.series.key, scores: r.scores, windows: r.series.windows })));
-  return { detector: factory.kind, runs, result };
+  return { detector: factory.kind, fit: mode, likelihood, runs, result };
+}
+
+/** A model fitted on the first `rows` rows of `series`; a failed fit is rethrown naming the series. */
+function fitOnProbation(factory: DetectorFactory, series: NabSeries, rows: number, fitOptions: FitOptions): DetectorModel {
+  const history: Observation[] = [];
+  for (let i = 0; i < rows; i++) history.push({ ts: series.timestamps[i]!, values: { value: series.values[i]! } });
+  try {
+    return factory.fit(history, fitOptions);
+  } catch (error) {
+    if (!(error instanceof SluiceError)) throw error;
+    throw new SluiceError(error.code, `${series.path}: fit on the ${rows} probationary rows failed: ${error.message}`, { cause: error, details: { ...error.details, key: series.key } });
+  }
 }
 
 /** Writes one series' per-row results in NAB's format; returns the file's path. */

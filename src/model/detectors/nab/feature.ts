@@ -139,11 +139,31 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
     }
   }
 
+  const ps = [pCtx, pRes, pSpace, pSea];
   let best = 1;
-  if ((p.views & 1) !== 0) best = Math.min(best, pCtx);
-  if ((p.views & 2) !== 0) best = Math.min(best, pRes);
-  if ((p.views & 4) !== 0) best = Math.min(best, pSpace);
-  if ((p.views & 8) !== 0) best = Math.min(best, pSea);
-  const enabled = (p.views & 1) + ((p.views >> 1) & 1) + ((p.views >> 2) & 1) + ((p.views >> 3) & 1);
+  let enabled = 0;
+  let fisher = 0;
+  for (let v = 0; v < 4; v++) {
+    if ((p.views & (1 << v)) === 0) continue;
+    enabled++;
+    best = Math.min(best, ps[v]!);
+    fisher -= Math.log(Math.max(ps[v]!, 1e-300));
+  }
+  if (p.combine === 1) return Math.max(chiSquareTail(2 * fisher, enabled), 1e-300);
   return Math.min(1, enabled * best);
+}
+
+/**
+ * Upper tail of a χ² variable with 2k degrees of freedom at x (Fisher 1925, combining k independent
+ * p-values: −2 Σ ln pᵢ ~ χ²₂ₖ): e^(−x/2) Σ_{j<k} (x/2)^j / j!.
+ */
+function chiSquareTail(x: number, k: number): number {
+  const h = x / 2;
+  let term = 1;
+  let sum = 1;
+  for (let j = 1; j < k; j++) {
+    term *= h / j;
+    sum += term;
+  }
+  return Math.min(1, Math.exp(-h) * sum);
 }

@@ -40,6 +40,14 @@ export interface NabParams {
   readonly refractory: number;
   /** Factor applied to the output during the refractory period. */
   readonly damp: number;
+  /** 1: the refractory factor rises linearly from `damp` back to 1 over the period; 0: it stays at `damp`. */
+  readonly dampRamp: number;
+  /** During the refractory period an output above the alarm's peak by this much passes undamped and re-arms (≥ 1: never). */
+  readonly rearm: number;
+  /** Records after the learning period over which the output's weight rises linearly from 0 to 1 (0: at once). */
+  readonly ramp: number;
+  /** How a metric's view p-values combine: 0 Bonferroni minimum, 1 Fisher's method. */
+  readonly combine: number;
   /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal. */
   readonly views: number;
   /** Seasonal view: buckets per day (0: off). */
@@ -58,7 +66,7 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   bins: 16,
   order: 3,
   table: 4096,
-  ensemble: 1,
+  ensemble: 8,
   seed: 0,
   shift: 0,
   short: 20,
@@ -71,6 +79,10 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   alarm: 0.35,
   refractory: 300,
   damp: 0.3,
+  dampRamp: 0,
+  rearm: 1,
+  ramp: 0,
+  combine: 0,
   pFloor: 1e-12,
   views: 15,
   season: 48,
@@ -100,6 +112,10 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   alarm: [(v) => v > 0 && v <= 1, 'in (0, 1]'],
   refractory: [count, 'an integer in [0, 1e6]'],
   damp: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
+  dampRamp: [(v) => v === 0 || v === 1, '0 or 1'],
+  rearm: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
+  ramp: [count, 'an integer in [0, 1e6]'],
+  combine: [(v) => v === 0 || v === 1, '0 or 1'],
   pFloor: [unit, 'in (0, 1)'],
   views: [(v) => Number.isInteger(v) && v >= 1 && v <= 15, 'an integer in [1, 15]'],
   season: [(v) => Number.isInteger(v) && v >= 0 && v <= 1440, 'an integer in [0, 1440]'],

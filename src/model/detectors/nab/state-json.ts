@@ -40,6 +40,7 @@ export function validateState(json: unknown, p: NabParams, features: number): Na
   const s = obj(json, 'state');
   num(s, 'n', 'state');
   num(s, 'cool', 'state');
+  num(s, 'peak', 'state');
   nums(s, 'last', features, 'state');
   const feats = s.feats;
   if (!Array.isArray(feats) || feats.length !== features) fail('state/feats', `must be an array of ${features} metric states`);
