@@ -1,7 +1,8 @@
 /**
  * `sluice eval nab` through the real CLI on a three-file subset of NAB copied into a temp folder:
  * results in NAB's format, the report, the table, the final JSON line, and that re-scoring the
- * written files reproduces the printed scores. Skips when the dataset is absent.
+ * written files reproduces the printed scores; the fit modes and --likelihood. Skips when the
+ * dataset is absent.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readNabLabels, readNabResults } from '../../src/model/eval/nab-dataset.ts';
+import { nabProbation } from '../../src/model/eval/nab-profiles.ts';
 import { scoreCorpus } from '../../src/model/eval/nab-scorer.ts';
 import { runCli } from './run-cli.ts';
 
@@ -58,6 +60,30 @@ test('sluice eval nab runs a detector over the subset, writes results and a repo
   for (const [profile, score] of Object.entries(scores)) assert.equal(result.profiles[profile]!.score, score);
 });
 
+test('sluice eval nab --likelihood: isolation-forest is fitted per series on its probationary rows (auto), which report 0; likelihoods in [0, 1]', { skip }, async (t) => {
+  const root = subsetCopy();
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const out = join(root, 'out');
+  const r = await runCli(t, ['eval', 'nab', '--data', root, '--detector', 'isolation-forest', '--likelihood', '--out', out, '--json'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^fit: probation .*; scores: calibrated likelihood/m);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { fit: string; likelihood: Record<string, unknown> };
+  assert.equal(summary.fit, 'probation');
+  assert.equal(summary.likelihood.window, 8640);
+  for (const key of KEYS) {
+    const rows = readFileSync(join(out, key), 'utf8').trim().split('\n').slice(1);
+    const scores = rows.map((l) => Number(l.split(',')[2]));
+    const p = nabProbation(rows.length);
+    assert.ok(scores.slice(0, p).every((s) => s === 0), `${key}: probationary rows report 0`);
+    assert.ok(scores.every((s) => s >= 0 && s <= 1));
+    assert.ok(scores.slice(p).some((s) => s > 0), `${key}: scored rows`);
+  }
+  // --fit none cannot fit isolation-forest on an empty history: a typed error, exit 1.
+  const none = await runCli(t, ['eval', 'nab', '--data', root, '--detector', 'isolation-forest', '--fit', 'none', '--out', join(root, 'o')]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /SLUICE_MODEL_INVALID.*history/);
+});
+
 test('sluice eval: usage mistakes exit 2, an unknown detector or a bad dataset exits 1 with a typed error', { skip }, async (t) => {
   const root = subsetCopy();
   t.after(() => rmSync(root, { recursive: true, force: true }));
@@ -69,6 +95,9 @@ test('sluice eval: usage mistakes exit 2, an unknown detector or a bad dataset e
   const badThreshold = await runCli(t, ['eval', 'nab', '--data', root, '--threshold', '2']);
   assert.equal(badThreshold.code, 2);
   assert.match(badThreshold.stderr, /--threshold must be a number in \[0, 1\]/);
+  const badFit = await runCli(t, ['eval', 'nab', '--data', root, '--fit', 'later']);
+  assert.equal(badFit.code, 2);
+  assert.match(badFit.stderr, /--fit must be one of auto, none, probation/);
   const unknown = await runCli(t, ['eval', 'nab', '--data', root, '--detector', 'nope', '--out', join(root, 'o')]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /SLUICE_MODEL_UNKNOWN_KIND.*nope/);

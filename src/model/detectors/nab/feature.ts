@@ -18,6 +18,7 @@
  * values, and a non-finite timestamp skips only the seasonal view.
  */
 import { contextSeed, newContext, updateContext, type ContextState } from './context-model.ts';
+import { newTail, updateTail, type TailState } from './tail-model.ts';
 import { newLikelihood, updateLikelihood, type LikelihoodParams, type LikelihoodState } from './likelihood.ts';
 import type { NabParams } from './params.ts';
 
@@ -31,6 +32,10 @@ export interface FeatureState {
   /** Residual view: level forecast and mean absolute deviation. */
   level: number;
   dev: number;
+  /** Residual novelty view: decaying envelope of past |residuals|. */
+  env: number;
+  /** Residual tail view: peaks-over-threshold model of the normalised residual. */
+  resTail: TailState;
   /** Context view: `ensemble` tables with different hash seeds and shifted level boundaries. */
   contexts: ContextState[];
   ctxLik: LikelihoodState;
@@ -64,6 +69,8 @@ export function newFeature(p: NabParams): FeatureState {
     max: 0,
     level: 0,
     dev: 0,
+    env: 0,
+    resTail: newTail(),
     contexts: Array.from({ length: p.ensemble }, () => newContext(p)),
     ctxLik: newLikelihood(lik),
     resLik: newLikelihood(lik),
@@ -114,6 +121,15 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
   // View 2: residual against the level forecast.
   const err = Math.abs(x - s.level);
   const pRes = updateLikelihood(s.resLik, lik, squash(err / (s.dev > 0 ? s.dev : tiny), p.devHalf));
+  // View 5: residual novelty, the residual beyond the largest recent one (the spatial-novelty rule
+  // applied to residuals, so a one-record spike inside the seen range is not averaged away by the
+  // likelihood's moving average). The envelope relaxes towards the mean absolute deviation.
+  const jump = s.n > 2 && s.env > 0 ? Math.max(0, err - s.env) / s.env : 0;
+  const pJump = jump > 0 ? Math.exp(Math.log(p.pFloor) * Math.min(1, jump / p.jumpTol)) : 1;
+  const relaxed = s.env + p.jumpDecay * (s.dev - s.env);
+  s.env = Math.max(relaxed, s.env > 0 ? Math.min(err, s.env * p.jumpCap) : err);
+  // View 6: the normalised residual of this one record against its own extreme-value tail.
+  const pTail = (p.views & 32) !== 0 && s.n > 10 && s.dev > 0 ? updateTail(s.resTail, p, Math.min(err / s.dev, 1e6)) : 1;
   s.level += p.levelAlpha * (x - s.level);
   s.dev += p.devAlpha * (err - s.dev);
 
@@ -139,11 +155,11 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
     }
   }
 
-  const ps = [pCtx, pRes, pSpace, pSea];
+  const ps = [pCtx, pRes, pSpace, pSea, pJump, pTail];
   let best = 1;
   let enabled = 0;
   let fisher = 0;
-  for (let v = 0; v < 4; v++) {
+  for (let v = 0; v < ps.length; v++) {
     if ((p.views & (1 << v)) === 0) continue;
     enabled++;
     best = Math.min(best, ps[v]!);

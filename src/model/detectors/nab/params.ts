@@ -34,6 +34,16 @@ export interface NabParams {
   readonly devHalf: number;
   /** Spatial novelty: excess beyond the seen range (as a fraction of it) that maps to p = pFloor; smaller excesses map log-linearly. */
   readonly spatialTol: number;
+  /** Residual novelty: relative excess of |residual| over its decaying envelope that maps to p = pFloor. */
+  readonly jumpTol: number;
+  /** Residual novelty: per-record rate at which the envelope of past |residuals| relaxes towards the mean absolute deviation. */
+  readonly jumpDecay: number;
+  /** Residual novelty: the envelope grows at most by this factor per record, so one huge spike does not hide the next smaller one. */
+  readonly jumpCap: number;
+  /** Residual tail view: quantile above which the tail is modelled as generalised Pareto. */
+  readonly tailQ: number;
+  /** Residual tail view: smoothing factor of the exceedance moments. */
+  readonly tailAlpha: number;
   /** Output level that counts as an alarm and starts the refractory period. */
   readonly alarm: number;
   /** Refractory period after an alarm, in records. */
@@ -48,7 +58,7 @@ export interface NabParams {
   readonly ramp: number;
   /** How a metric's view p-values combine: 0 Bonferroni minimum, 1 Fisher's method. */
   readonly combine: number;
-  /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal. */
+  /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal, 16 residual novelty. */
   readonly views: number;
   /** Seasonal view: buckets per day (0: off). */
   readonly season: number;
@@ -76,6 +86,11 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   devAlpha: 0.01,
   devHalf: 3,
   spatialTol: 0.01,
+  jumpTol: 1,
+  jumpDecay: 0.001,
+  jumpCap: 1e6,
+  tailQ: 0.98,
+  tailAlpha: 0.01,
   alarm: 0.35,
   refractory: 300,
   damp: 0.3,
@@ -109,6 +124,11 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   devAlpha: [unit, 'in (0, 1)'],
   devHalf: [positive, '> 0'],
   spatialTol: [(v) => v >= 0, '≥ 0'],
+  jumpTol: [positive, '> 0'],
+  jumpDecay: [unit, 'in (0, 1)'],
+  jumpCap: [(v) => v >= 1, '≥ 1'],
+  tailQ: [unit, 'in (0, 1)'],
+  tailAlpha: [unit, 'in (0, 1)'],
   alarm: [(v) => v > 0 && v <= 1, 'in (0, 1]'],
   refractory: [count, 'an integer in [0, 1e6]'],
   damp: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
@@ -117,7 +137,7 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   ramp: [count, 'an integer in [0, 1e6]'],
   combine: [(v) => v === 0 || v === 1, '0 or 1'],
   pFloor: [unit, 'in (0, 1)'],
-  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 15, 'an integer in [1, 15]'],
+  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 63, 'an integer in [1, 63]'],
   season: [(v) => Number.isInteger(v) && v >= 0 && v <= 1440, 'an integer in [0, 1440]'],
   weekly: [(v) => v === 0 || v === 1, '0 or 1'],
   seasonAlpha: [unit, 'in (0, 1)'],

@@ -47,7 +47,7 @@ export function validateState(json: unknown, p: NabParams, features: number): Na
   feats.forEach((f, i) => {
     const path = `state/feats/${i}`;
     const o = obj(f, path);
-    for (const k of ['n', 'min', 'max', 'level', 'dev']) num(o, k, path);
+    for (const k of ['n', 'min', 'max', 'level', 'dev', 'env']) num(o, k, path);
     const cs = o.contexts;
     if (!Array.isArray(cs) || cs.length !== p.ensemble) fail(`${path}/contexts`, `must be an array of ${p.ensemble} context tables`);
     cs.forEach((cv, k) => {
