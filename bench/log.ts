@@ -3,10 +3,10 @@
  *   1. produce throughput with acknowledged, durable sends (acks 'all'), in batches, several in
  *      flight at once (as a busy producer keeps them);
  *   2. consume throughput reading all of it back from the earliest offset;
- *   3. produce→consume latency p50/p99 at half of the measured produce rate (producer and consumer
- *      in this process; the send time travels in the record value).
+ *   3. produce→consume latency p50/p99 at half of the measured produce rate, or at --latency-rate
+ *      (producer and consumer in this process; the send time travels in the record value).
  * Usage: node bench/log.ts [--backend embedded|kafka] [--brokers host:port] [--dir DIR]
- *          [--records N] [--record-bytes 150] [--batch N] [--in-flight N] [--acks all|leader] [--partitions N] [--latency-seconds S] [--json]
+ *          [--records N] [--record-bytes 150] [--batch N] [--in-flight N] [--acks all|leader] [--partitions N] [--latency-rate N] [--latency-seconds S] [--json]
  * With --json the last line of output is one JSON object with the figures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,7 +35,7 @@ export interface LogBenchResult {
 }
 
 const USAGE =
-  'usage: sluice bench log [--backend embedded|kafka] [--brokers host:port] [--dir DIR] [--records N] [--record-bytes 150] [--batch 5000] [--in-flight 4] [--acks all|leader] [--partitions 4] [--latency-seconds 5] [--json]';
+  'usage: sluice bench log [--backend embedded|kafka] [--brokers host:port] [--dir DIR] [--records N] [--record-bytes 150] [--batch 5000] [--in-flight 4] [--acks all|leader] [--partitions 4] [--latency-rate N] [--latency-seconds 5] [--json]';
 
 function makeRecords(topic: string, count: number, recordBytes: number, devices: number): ProducerRecord[] {
   const keys = Array.from({ length: devices }, (_, i) => Buffer.from(`device-${String(i).padStart(5, '0')}`));
@@ -147,6 +147,7 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
       partitions: { type: 'string', default: '4' },
       'in-flight': { type: 'string', default: '4' },
       acks: { type: 'string', default: 'all' },
+      'latency-rate': { type: 'string' },
       'latency-seconds': { type: 'string', default: '5' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -200,7 +201,7 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
     say(`produce (acks ${acks}): ${Math.round(produce).toLocaleString('en')} records/s, ${((produce * recordBytes) / 1e6).toFixed(1)} MB/s`);
     const consume = await measureConsume(log, topic, partitions, total);
     say(`consume:            ${Math.round(consume).toLocaleString('en')} records/s`);
-    const rate = Math.max(1, Math.floor(produce / 2));
+    const rate = values['latency-rate'] === undefined ? Math.max(1, Math.floor(produce / 2)) : int('latency-rate', values['latency-rate']);
     const delays = (await measureLatency(log, latencyTopic, partitions, recordBytes, rate, latencySeconds, acks)).sort((a, b) => a - b);
     const result: LogBenchResult = {
       backend: values.backend,

@@ -1,6 +1,7 @@
 /**
  * The measurement behind docs/embedded-storage.md: durable appends of record-batch blobs to SQLite
- * (WAL) versus a plain file with fdatasync, and sequential reads back from SQLite.
+ * (WAL) versus a plain file with fdatasync, sequential reads back from SQLite, and the latency of
+ * one small write + fdatasync (the floor under any durable acknowledgement on this disk).
  * Usage: node bench/storage-choice.ts [--records 2000000] [--batch 1000] [--synchronous FULL|NORMAL] [--json]
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -51,11 +52,27 @@ for (let offset = 0; offset < total; offset += batch) {
 }
 const fileAppend = perSecond(performance.now() - start);
 closeSync(fd);
+
+// The floor under any durable acknowledgement: how long one small write + fdatasync takes.
+const small = Buffer.alloc(16 * 1024, 7);
+const syncFd = openSync(join(dir, 'fsync.log'), 'w');
+const syncMs: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  const t = performance.now();
+  writeSync(syncFd, small);
+  fdatasyncSync(syncFd);
+  syncMs.push(performance.now() - t);
+}
+closeSync(syncFd);
+syncMs.sort((a, b) => a - b);
+const at = (p: number): number => Number(syncMs[Math.min(syncMs.length - 1, Math.floor(p * syncMs.length))]!.toFixed(3));
+const fsync = { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: at(1) };
 rmSync(dir, { recursive: true, force: true });
 
-const result = { records: total, batch, synchronous: values.synchronous, sqliteAppend, sqliteRead, fileAppend, bytesRead: bytes };
+const result = { records: total, batch, synchronous: values.synchronous, sqliteAppend, sqliteRead, fileAppend, fsyncMs: fsync, bytesRead: bytes };
 if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(`SQLite WAL synchronous=${values.synchronous}, batch ${batch}: append ${sqliteAppend.toLocaleString('en')} records/s, read ${sqliteRead.toLocaleString('en')} records/s`);
   console.log(`plain file + fdatasync, batch ${batch}: append ${fileAppend.toLocaleString('en')} records/s`);
+  console.log(`16 KiB write + fdatasync latency (ms): p50 ${fsync.p50}, p99 ${fsync.p99}, p99.9 ${fsync.p999}, max ${fsync.max}`);
 }

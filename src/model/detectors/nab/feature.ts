@@ -135,7 +135,8 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
 
   // View 3: spatial novelty against the range seen before this value.
   const excess = s.n > 1 && range > 0 ? Math.max(x - s.max, s.min - x, 0) / range : 0;
-  const pSpace = excess > 0 ? Math.exp(Math.log(p.pFloor) * Math.min(1, excess / p.spatialTol)) : 1;
+  const conf = p.spatialN > 0 ? Math.min(1, s.n / p.spatialN) : 1;
+  const pSpace = excess > 0 ? Math.exp(Math.log(p.pFloor) * conf * Math.min(1, excess / p.spatialTol)) : 1;
   if (x < s.min) s.min = x;
   if (x > s.max) s.max = x;
 

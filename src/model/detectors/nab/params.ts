@@ -34,14 +34,18 @@ export interface NabParams {
   readonly devHalf: number;
   /** Spatial novelty: excess beyond the seen range (as a fraction of it) that maps to p = pFloor; smaller excesses map log-linearly. */
   readonly spatialTol: number;
+  /** Spatial novelty: records over which its strongest p-value falls linearly (in log) from 1 to pFloor: a new extreme means less in a short history (0: off). */
+  readonly spatialN: number;
   /** Residual novelty: relative excess of |residual| over its decaying envelope that maps to p = pFloor. */
   readonly jumpTol: number;
   /** Residual novelty: per-record rate at which the envelope of past |residuals| relaxes towards the mean absolute deviation. */
   readonly jumpDecay: number;
   /** Residual novelty: the envelope grows at most by this factor per record, so one huge spike does not hide the next smaller one. */
   readonly jumpCap: number;
-  /** Residual tail view: quantile above which the tail is modelled as generalised Pareto. */
-  readonly tailQ: number;
+  /** Residual tail view: threshold (in mean absolute deviations) above which the tail is modelled as generalised Pareto. */
+  readonly tailT: number;
+  /** Residual tail view: smoothing factor of the exceedance rate. */
+  readonly rateAlpha: number;
   /** Residual tail view: smoothing factor of the exceedance moments. */
   readonly tailAlpha: number;
   /** Output level that counts as an alarm and starts the refractory period. */
@@ -86,10 +90,12 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   devAlpha: 0.01,
   devHalf: 3,
   spatialTol: 0.01,
+  spatialN: 0,
   jumpTol: 1,
   jumpDecay: 0.001,
   jumpCap: 1e6,
-  tailQ: 0.98,
+  tailT: 3,
+  rateAlpha: 0.0005,
   tailAlpha: 0.01,
   alarm: 0.35,
   refractory: 300,
@@ -124,10 +130,12 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   devAlpha: [unit, 'in (0, 1)'],
   devHalf: [positive, '> 0'],
   spatialTol: [(v) => v >= 0, '≥ 0'],
+  spatialN: [count, 'an integer in [0, 1e6]'],
   jumpTol: [positive, '> 0'],
   jumpDecay: [unit, 'in (0, 1)'],
   jumpCap: [(v) => v >= 1, '≥ 1'],
-  tailQ: [unit, 'in (0, 1)'],
+  tailT: [positive, '> 0'],
+  rateAlpha: [unit, 'in (0, 1)'],
   tailAlpha: [unit, 'in (0, 1)'],
   alarm: [(v) => v > 0 && v <= 1, 'in (0, 1]'],
   refractory: [count, 'an integer in [0, 1e6]'],

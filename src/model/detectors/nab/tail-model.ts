@@ -29,8 +29,8 @@ export interface TailParams {
   readonly tailT: number;
   /** Smoothing factor of the exceedance moments. */
   readonly tailAlpha: number;
-  /** Expected exceedance rate: the rate's smoothing factor is tailAlpha·tailRate, so both remember about as many exceedances. */
-  readonly tailRate: number;
+  /** Smoothing factor of the exceedance rate (per score, not per exceedance). */
+  readonly rateAlpha: number;
 }
 
 /** A fresh tail model. */
@@ -52,7 +52,7 @@ export function updateTail(s: TailState, p: TailParams, z: number): number {
     pv = Math.max(Math.min(1, s.rate * tail), 1e-300);
   }
   s.n++;
-  s.rate += Math.max(p.tailAlpha * (1 - p.tailRate), 1 / s.n) * ((y > 0 ? 1 : 0) - s.rate);
+  s.rate += Math.max(p.rateAlpha, 1 / s.n) * ((y > 0 ? 1 : 0) - s.rate);
   if (y > 0) {
     s.k++;
     const a = Math.max(p.tailAlpha, 1 / s.k);
