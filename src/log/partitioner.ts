@@ -7,6 +7,9 @@
  * round-robin here (Kafka uses a sticky partitioner; any spread is valid for unkeyed records).
  */
 
+import type { ProducerRecord } from './types.ts';
+import { assertPartition } from './validate.ts';
+
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 const R = 24;
@@ -52,7 +55,17 @@ export function partitionForKey(key: Uint8Array, partitions: number): number {
 export class DefaultPartitioner {
   #next = 0;
 
-  /** Partition for one record of a topic with `partitions` partitions. */
+  /**
+   * Partition of a record for a topic with `partitions` partitions: its explicit partition
+   * (checked: LOG_INVALID_PARTITION), else by key, else round-robin.
+   */
+  choose(record: ProducerRecord, partitions: number): number {
+    if (record.partition === undefined) return this.partition(record.key, partitions);
+    assertPartition(record.topic, record.partition, partitions);
+    return record.partition;
+  }
+
+  /** Partition for a key (round-robin when null) among `partitions`. */
   partition(key: Uint8Array | null | undefined, partitions: number): number {
     if (key != null) return partitionForKey(key, partitions);
     const p = this.#next % partitions;

@@ -17,17 +17,9 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts';
+import { CONSUMER_DEFAULTS } from '../defaults.ts';
 import { assertOffset, assertOpen, assertPartition, definedOnly } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
-
-/** Defaults of consumer options. */
-export const CONSUMER_DEFAULTS = {
-  isolationLevel: 'read_committed',
-  autoOffsetReset: 'earliest',
-  maxPollRecords: 10_000,
-  sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 1_000,
-} as const;
 
 /** How often a waiting poll looks for records appended by other processes. */
 const CROSS_PROCESS_POLL_MS = 5;

@@ -10,23 +10,15 @@
  * append is never retried behind the caller's back, so no record can be written twice.
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
+import { PRODUCER_DEFAULTS } from '../defaults.ts';
 import { DefaultPartitioner } from '../partitioner.ts';
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.ts';
-import { assertOpen, assertPartition, assertProducerRecord, definedOnly, recordSize } from '../validate.ts';
+import { assertOpen, assertProducerRecord, definedOnly, recordSize } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import { withWriteTransaction } from './database.ts';
 import { type AppendRecord, type AppendRequest, encodeAppends, type PartitionAppend } from './append-request.ts';
 import { EmbeddedTransaction } from './transaction.ts';
 import type { TopicRow } from './topics.ts';
-
-/** Defaults of producer options. */
-export const PRODUCER_DEFAULTS = {
-  acks: 'all',
-  idempotent: true,
-  maxBufferedBytes: 64 * 1024 * 1024,
-  maxRecordBytes: 1024 * 1024,
-  lingerMs: 0,
-} as const;
 
 /** Records of one send, resolved to partitions, with where each input record goes. */
 export interface PreparedSend {
@@ -56,14 +48,7 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
       entry = { topic, index: new Int32Array(topic.config.partitions).fill(-1) };
       byTopic.set(r.topic, entry);
     }
-    const partitions = entry.topic.config.partitions;
-    let partition: number;
-    if (r.partition !== undefined) {
-      assertPartition(r.topic, r.partition, partitions);
-      partition = r.partition;
-    } else {
-      partition = partitioner.partition(r.key, partitions);
-    }
+    const partition = partitioner.choose(r, entry.topic.config.partitions);
     let a = entry.index[partition]!;
     if (a < 0) {
       a = appends.length;

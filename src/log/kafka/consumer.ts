@@ -12,21 +12,13 @@ import type { KafkaLogConfig } from '../config.ts';
 import type {
   CommittedOffset, Consumer, ConsumerOptions, LogRecord, PartitionLag, RebalanceListener, SeekTarget, TopicPartition, TopicPartitionOffset,
 } from '../types.ts';
-import { assertOffset, assertOpen, assertPartition, assertTopicName } from '../validate.ts';
+import { CONSUMER_DEFAULTS } from '../defaults.ts';
+import { assertOffset, assertOpen, assertPartition, assertTopicName, definedOnly } from '../validate.ts';
 import { EARLIEST, LATEST } from './admin.ts';
 import { baseOptions, type TopicCache, unknownTopic } from './client.ts';
 import { brokerErrorId, isUnknownTopic, toSluiceError } from './errors.ts';
 import { decodePartition, type FetchResponse } from './fetch.ts';
 import type { GroupMembership } from './transaction.ts';
-
-/** Consumer defaults (types.ts documents them). */
-export const CONSUMER_DEFAULTS = {
-  isolationLevel: 'read_committed',
-  autoOffsetReset: 'earliest',
-  maxPollRecords: 10_000,
-  sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 1_000,
-} as const;
 
 /** Bytes asked per partition per fetch; bounds the buffer of each partition. */
 const PARTITION_FETCH_BYTES = 1024 * 1024;
@@ -63,7 +55,7 @@ export class KafkaConsumer implements Consumer {
   #closed = false;
 
   constructor(config: KafkaLogConfig, admin: KafkaAdmin, topics: TopicCache, options: ConsumerOptions, onClose: () => void) {
-    const o = { ...CONSUMER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<ConsumerOptions>;
+    const o = { ...CONSUMER_DEFAULTS, ...definedOnly(options) } as Required<ConsumerOptions>;
     const bad = (path: string, reason: string): never => {
       throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `consumer ${path} ${reason}`, { details: { path } });
     };

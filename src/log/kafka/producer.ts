@@ -8,6 +8,7 @@ import type { KafkaLogConfig } from '../config.ts';
 import { DefaultPartitioner } from '../partitioner.ts';
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.ts';
 import { assertOpen } from '../validate.ts';
+import { PRODUCER_DEFAULTS } from '../defaults.ts';
 import { ByteBudget } from './budget.ts';
 import { baseOptions, type TopicCache } from './client.ts';
 import { toSluiceError } from './errors.ts';
@@ -15,14 +16,6 @@ import { chunkMessages, prepareBatch, recordMetadata } from './records.ts';
 import { KafkaTransaction, type TransactionHost } from './transaction.ts';
 
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
-
-/** Producer defaults (types.ts documents them). */
-export const PRODUCER_DEFAULTS = {
-  acks: 'all',
-  maxBufferedBytes: 64 * 1024 * 1024,
-  maxRecordBytes: 1024 * 1024,
-  lingerMs: 0,
-} as const;
 
 const ACKS = { all: ProduceAcks.ALL, leader: ProduceAcks.LEADER, none: ProduceAcks.NO_RESPONSE } as const;
 

@@ -7,7 +7,7 @@ import type { MessageToProduce } from '@platformatic/kafka';
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { DefaultPartitioner } from '../partitioner.ts';
 import type { ProducerRecord, RecordMetadata } from '../types.ts';
-import { assertPartition, assertProducerRecord, recordSize } from '../validate.ts';
+import { assertProducerRecord, recordSize } from '../validate.ts';
 import type { TopicCache } from './client.ts';
 
 /** A batch ready to hand to the client, with its size for buffering. */
@@ -45,14 +45,7 @@ export async function prepareBatch(
   }
   const now = BigInt(Date.now());
   const messages = records.map((r) => {
-    const partitions = counts.get(r.topic)!;
-    let partition: number;
-    if (r.partition !== undefined) {
-      assertPartition(r.topic, r.partition, partitions);
-      partition = r.partition;
-    } else {
-      partition = partitioner.partition(r.key, partitions);
-    }
+    const partition = partitioner.choose(r, counts.get(r.topic)!);
     const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
       topic: r.topic,
       partition,

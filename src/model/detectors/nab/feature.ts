@@ -39,6 +39,11 @@ export interface FeatureState {
   /** Context view: `ensemble` tables with different hash seeds and shifted level boundaries. */
   contexts: ContextState[];
   ctxLik: LikelihoodState;
+  /** Local context view: tables over levels of the signed residual (x − level) in units of the deviation. */
+  locals: ContextState[];
+  locLik: LikelihoodState;
+  /** Per view: exponentially weighted rate of p-values below gcRef (genomic control). */
+  gc: number[];
   resLik: LikelihoodState;
   /** Seasonal view: per-bucket mean, whether the bucket has been seen (0/1), mean absolute deviation. */
   prof: number[];
@@ -73,6 +78,9 @@ export function newFeature(p: NabParams): FeatureState {
     resTail: newTail(),
     contexts: Array.from({ length: p.ensemble }, () => newContext(p)),
     ctxLik: newLikelihood(lik),
+    locals: Array.from({ length: (p.views & 64) !== 0 ? p.localTables : 0 }, () => newContext(p)),
+    locLik: newLikelihood(lik),
+    gc: new Array<number>(7).fill(p.gcRef),
     resLik: newLikelihood(lik),
     prof: new Array<number>(buckets).fill(0),
     profSeen: new Array<number>(buckets).fill(0),
@@ -118,6 +126,21 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
   }
   const pCtx = updateLikelihood(s.ctxLik, lik, rawCtx / p.ensemble);
 
+  // View 7: the same context model over a local quantisation: the signed residual x − level in
+  // units of `localWidth` mean absolute deviations, centred on the middle level. It sees shape
+  // changes that are small against the all-time range (one extreme squeezes view 1 into few levels).
+  let pLoc = 1;
+  if (s.locals.length > 0) {
+    const w = p.localWidth * (s.dev > 0 ? s.dev : tiny);
+    const v = (x - s.level) / w + p.bins / 2;
+    let raw = 0;
+    for (let k = 0; k < s.locals.length; k++) {
+      const q = Math.min(p.bins - 1, Math.max(0, Math.floor(v)));
+      raw += updateContext(s.locals[k]!, p, q, contextSeed(k + p.seed + 101));
+    }
+    pLoc = updateLikelihood(s.locLik, lik, raw / s.locals.length);
+  }
+
   // View 2: residual against the level forecast.
   const err = Math.abs(x - s.level);
   const pRes = updateLikelihood(s.resLik, lik, squash(err / (s.dev > 0 ? s.dev : tiny), p.devHalf));
@@ -156,13 +179,22 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
     }
   }
 
-  const ps = [pCtx, pRes, pSpace, pSea, pJump, pTail];
+  const ps = [pCtx, pRes, pSpace, pSea, pJump, pTail, pLoc];
   let best = 1;
   let enabled = 0;
   let fisher = 0;
   for (let v = 0; v < ps.length; v++) {
     if ((p.views & (1 << v)) === 0) continue;
     enabled++;
+    if (p.gcRef > 0 && ((p.gcViews >> v) & 1) === 1) {
+      // Genomic control (Devlin & Roeder 1999): a view whose p-values fall below gcRef more often
+      // than gcRef of the time is over-confident on this series; its p-values are inflated by the
+      // observed/expected ratio, learnt from the series' own past (before this record).
+      const rate = s.gc[v]!;
+      ps[v] = Math.min(1, ps[v]! * Math.max(1, rate / p.gcRef));
+      const a = Math.max(p.gcAlpha, 1 / (s.n + 1 / p.gcAlpha / 10));
+      s.gc[v] = rate + a * ((ps[v]! < p.gcRef ? 1 : 0) - rate);
+    }
     best = Math.min(best, ps[v]!);
     fisher -= Math.log(Math.max(ps[v]!, 1e-300));
   }

@@ -36,6 +36,10 @@ export interface NabParams {
   readonly spatialTol: number;
   /** Spatial novelty: records over which its strongest p-value falls linearly (in log) from 1 to pFloor: a new extreme means less in a short history (0: off). */
   readonly spatialN: number;
+  /** Local context view: hashed tables averaged. */
+  readonly localTables: number;
+  /** Local context view: width of one level in mean absolute deviations. */
+  readonly localWidth: number;
   /** Residual novelty: relative excess of |residual| over its decaying envelope that maps to p = pFloor. */
   readonly jumpTol: number;
   /** Residual novelty: per-record rate at which the envelope of past |residuals| relaxes towards the mean absolute deviation. */
@@ -48,6 +52,12 @@ export interface NabParams {
   readonly rateAlpha: number;
   /** Residual tail view: smoothing factor of the exceedance moments. */
   readonly tailAlpha: number;
+  /** Genomic control: reference p-value whose exceedance rate measures a view's over-confidence (0: off). */
+  readonly gcRef: number;
+  /** Genomic control: smoothing factor of the exceedance rates. */
+  readonly gcAlpha: number;
+  /** Genomic control: bit mask of the views it applies to (same bits as views). */
+  readonly gcViews: number;
   /** Output level that counts as an alarm and starts the refractory period. */
   readonly alarm: number;
   /** Refractory period after an alarm, in records. */
@@ -91,12 +101,17 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   devHalf: 3,
   spatialTol: 0.01,
   spatialN: 0,
+  localTables: 4,
+  localWidth: 1,
   jumpTol: 1,
   jumpDecay: 0.001,
   jumpCap: 1e6,
   tailT: 3,
   rateAlpha: 0.0005,
   tailAlpha: 0.01,
+  gcRef: 0,
+  gcAlpha: 0.0005,
+  gcViews: 127,
   alarm: 0.35,
   refractory: 300,
   damp: 0.3,
@@ -131,12 +146,17 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   devHalf: [positive, '> 0'],
   spatialTol: [(v) => v >= 0, '≥ 0'],
   spatialN: [count, 'an integer in [0, 1e6]'],
+  localTables: [(v) => Number.isInteger(v) && v >= 1 && v <= 16, 'an integer in [1, 16]'],
+  localWidth: [positive, '> 0'],
   jumpTol: [positive, '> 0'],
   jumpDecay: [unit, 'in (0, 1)'],
   jumpCap: [(v) => v >= 1, '≥ 1'],
   tailT: [positive, '> 0'],
   rateAlpha: [unit, 'in (0, 1)'],
   tailAlpha: [unit, 'in (0, 1)'],
+  gcRef: [(v) => v >= 0 && v < 1, 'in [0, 1)'],
+  gcAlpha: [unit, 'in (0, 1)'],
+  gcViews: [(v) => Number.isInteger(v) && v >= 0 && v <= 127, 'an integer in [0, 127]'],
   alarm: [(v) => v > 0 && v <= 1, 'in (0, 1]'],
   refractory: [count, 'an integer in [0, 1e6]'],
   damp: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
@@ -145,7 +165,7 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   ramp: [count, 'an integer in [0, 1e6]'],
   combine: [(v) => v === 0 || v === 1, '0 or 1'],
   pFloor: [unit, 'in (0, 1)'],
-  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 63, 'an integer in [1, 63]'],
+  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 127, 'an integer in [1, 127]'],
   season: [(v) => Number.isInteger(v) && v >= 0 && v <= 1440, 'an integer in [0, 1440]'],
   weekly: [(v) => v === 0 || v === 1, '0 or 1'],
   seasonAlpha: [unit, 'in (0, 1)'],
