@@ -51,8 +51,8 @@ function mix(h: number, v: number): number {
   return Math.imul(h ^ (v + 0x9e37), 0x01000193) >>> 0;
 }
 
-/** Scores the level `q` (0 … bins−1) against the current context, then learns the transition. */
-export function updateContext(s: ContextState, p: ContextParams, q: number, seed = 0x811c9dc5): number {
+/** Scores the level `q` (0 … bins−1, `bins` defaulting to p.bins) against the current context, then learns the transition. */
+export function updateContext(s: ContextState, p: ContextParams, q: number, seed = 0x811c9dc5, bins = p.bins): number {
   let h = seed;
   let full = true;
   for (const r of s.recent) {
@@ -66,7 +66,7 @@ export function updateContext(s: ContextState, p: ContextParams, q: number, seed
     const total = s.ctx[ci]!;
     if (total > 0) {
       const hit = s.pair[mix(h, q + 1) % T]!;
-      const near = (q > 0 ? s.pair[mix(h, q) % T]! : 0) + (q < p.bins - 1 ? s.pair[mix(h, q + 2) % T]! : 0);
+      const near = (q > 0 ? s.pair[mix(h, q) % T]! : 0) + (q < bins - 1 ? s.pair[mix(h, q + 2) % T]! : 0);
       raw = Math.max(0, 1 - Math.min(1, (hit + 0.5 * near) / total));
     }
     s.ctx[ci] = s.ctx[ci]! + 1;

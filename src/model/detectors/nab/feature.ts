@@ -89,6 +89,15 @@ export function newFeature(p: NabParams): FeatureState {
   };
 }
 
+/**
+ * Levels of the k-th context table: spread geometrically around `bins` by binSpread octaves in all,
+ * so the ensemble averages over quantisation resolutions as well as hash seeds.
+ */
+export function tableBins(p: NabParams, k: number): number {
+  if (p.ensemble < 2 || p.binSpread === 0) return p.bins;
+  return Math.max(2, Math.round(p.bins * 2 ** (p.binSpread * (k / (p.ensemble - 1) - 0.5))));
+}
+
 /** z ≥ 0 squashed into [0, 1): 0.5 at z = half. */
 function squash(z: number, half: number): number {
   return Number.isFinite(z) ? z / (z + half) : 1;
@@ -118,11 +127,12 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
   // Each table of the ensemble shifts the level boundaries by k/ensemble of a level (averaged shifted
   // histograms, Scott 1985) and uses its own hash seed, so the average raw score depends less on
   // where one boundary falls and on which contexts collide in one table.
-  const u = range > 0 ? ((x - s.min) / range) * p.bins : 0;
+  const u = range > 0 ? (x - s.min) / range : 0;
   let rawCtx = 0;
   for (let k = 0; k < p.ensemble; k++) {
-    const q = range > 0 ? Math.min(p.bins - 1, Math.max(0, Math.floor(u + (p.shift * k) / p.ensemble))) : 0;
-    rawCtx += updateContext(s.contexts[k]!, p, q, contextSeed(k + p.seed));
+    const bk = tableBins(p, k);
+    const q = range > 0 ? Math.min(bk - 1, Math.max(0, Math.floor(u * bk + (p.shift * k) / p.ensemble))) : 0;
+    rawCtx += updateContext(s.contexts[k]!, p, q, contextSeed(k + p.seed), bk);
   }
   const pCtx = updateLikelihood(s.ctxLik, lik, rawCtx / p.ensemble);
 

@@ -18,6 +18,8 @@ export interface NabParams {
   readonly ensemble: number;
   /** Context model: first hash-seed index of the ensemble (0 keeps the plain FNV basis for table 0). */
   readonly seed: number;
+  /** Context model: spread of the tables' level counts around `bins`, in octaves (0: all use `bins`). */
+  readonly binSpread: number;
   /** Context model: 1 to shift table k's level boundaries by k/ensemble of a level, 0 not to. */
   readonly shift: number;
   /** Likelihood: length of the short moving average of raw scores. */
@@ -93,6 +95,7 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   ensemble: 8,
   seed: 0,
   shift: 0,
+  binSpread: 0,
   short: 20,
   alpha: 0.002,
   minStd: 0.05,
@@ -137,6 +140,7 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   table: [(v) => Number.isInteger(v) && v >= 16 && v <= 65536, 'an integer in [16, 65536]'],
   ensemble: [(v) => Number.isInteger(v) && v >= 1 && v <= 16, 'an integer in [1, 16]'],
   seed: [count, 'an integer in [0, 1e6]'],
+  binSpread: [(v) => v >= 0 && v <= 3, 'in [0, 3]'],
   shift: [(v) => v === 0 || v === 1, '0 or 1'],
   short: [(v) => Number.isInteger(v) && v >= 1 && v <= 1000, 'an integer in [1, 1000]'],
   alpha: [unit, 'in (0, 1)'],
