@@ -1,7 +1,8 @@
 /**
  * Variance check: scores `sluice-nab` with the given hyperparameters under several context-table
- * hash seeds (quick scorer) and prints each seed's three profile scores and their mean, standard
- * deviation and range. Differences between variants smaller than this spread are noise.
+ * hash seed sets (quick scorer) and prints their three profile scores' mean, standard deviation and
+ * range (each set with -v). Run k uses seed k·1000 (+ the given seed), so the sets of an ensemble of
+ * up to 1,000 tables are disjoint. Differences between variants smaller than this spread are noise.
  * Usage: npx node bench/nab-experiments/seeds.ts ['{"ensemble":4}'] [seeds=8]
  */
 import { nabDetectorFactory } from '../../src/model/detectors/nab/index.ts';

@@ -26,8 +26,6 @@ export interface NabState {
   n: number;
   /** Records left in the refractory period. */
   cool: number;
-  /** Output of the alarm that started the refractory period. */
-  peak: number;
   /** Per-metric p-values of the last record (1 where missing), for explain(). */
   last: number[];
   feats: FeatureState[];
@@ -48,7 +46,7 @@ export class NabModel implements DetectorModel<NabState> {
 
   /** @inheritdoc */
   newState(): NabState {
-    return { n: 0, cool: 0, peak: 0, last: this.features.map(() => 1), feats: this.features.map(() => newFeature(this.params)) };
+    return { n: 0, cool: 0, last: this.features.map(() => 1), feats: this.features.map(() => newFeature(this.params)) };
   }
 
   /** @inheritdoc */
@@ -73,17 +71,12 @@ export class NabModel implements DetectorModel<NabState> {
       const pv = Math.max(Math.min(1, pMin * finite), 1e-300);
       const o = -Math.log10(pv) / this.#logFloor;
       out = o > 0 ? Math.min(1, o) : 0; // also maps a NaN, should one ever arise, to 0
-      if (p.ramp > 0 && state.n - p.warmup < p.ramp) out *= (state.n - p.warmup) / p.ramp;
     }
-    if (state.cool > 0 && !(out >= state.peak + p.rearm)) {
-      const f = p.dampRamp === 1 ? p.damp + ((1 - p.damp) * (p.refractory - state.cool)) / p.refractory : p.damp;
+    if (state.cool > 0) {
       state.cool--;
-      return out * f;
+      return out * p.damp;
     }
-    if (out >= p.alarm) {
-      state.cool = p.refractory;
-      state.peak = out;
-    }
+    if (out >= p.alarm) state.cool = p.refractory;
     return out;
   }
 

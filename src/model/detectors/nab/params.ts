@@ -14,14 +14,10 @@ export interface NabParams {
   readonly order: number;
   /** Context model: hashed table size (bounded state; also the halving period). */
   readonly table: number;
-  /** Context model: number of tables averaged (different hash seeds and shifted level boundaries). */
+  /** Context model: number of hashed tables whose raw scores are averaged (different hash seeds). */
   readonly ensemble: number;
-  /** Context model: first hash-seed index of the ensemble (0 keeps the plain FNV basis for table 0). */
+  /** Context model: seed index of the first table (table k uses seed index seed + k). */
   readonly seed: number;
-  /** Context model: spread of the tables' level counts around `bins`, in octaves (0: all use `bins`). */
-  readonly binSpread: number;
-  /** Context model: 1 to shift table k's level boundaries by k/ensemble of a level, 0 not to. */
-  readonly shift: number;
   /** Likelihood: length of the short moving average of raw scores. */
   readonly short: number;
   /** Likelihood: smoothing factor of the long-run moments of the short average. */
@@ -36,45 +32,13 @@ export interface NabParams {
   readonly devHalf: number;
   /** Spatial novelty: excess beyond the seen range (as a fraction of it) that maps to p = pFloor; smaller excesses map log-linearly. */
   readonly spatialTol: number;
-  /** Spatial novelty: records over which its strongest p-value falls linearly (in log) from 1 to pFloor: a new extreme means less in a short history (0: off). */
-  readonly spatialN: number;
-  /** Local context view: hashed tables averaged. */
-  readonly localTables: number;
-  /** Local context view: width of one level in mean absolute deviations. */
-  readonly localWidth: number;
-  /** Residual novelty: relative excess of |residual| over its decaying envelope that maps to p = pFloor. */
-  readonly jumpTol: number;
-  /** Residual novelty: per-record rate at which the envelope of past |residuals| relaxes towards the mean absolute deviation. */
-  readonly jumpDecay: number;
-  /** Residual novelty: the envelope grows at most by this factor per record, so one huge spike does not hide the next smaller one. */
-  readonly jumpCap: number;
-  /** Residual tail view: threshold (in mean absolute deviations) above which the tail is modelled as generalised Pareto. */
-  readonly tailT: number;
-  /** Residual tail view: smoothing factor of the exceedance rate. */
-  readonly rateAlpha: number;
-  /** Residual tail view: smoothing factor of the exceedance moments. */
-  readonly tailAlpha: number;
-  /** Genomic control: reference p-value whose exceedance rate measures a view's over-confidence (0: off). */
-  readonly gcRef: number;
-  /** Genomic control: smoothing factor of the exceedance rates. */
-  readonly gcAlpha: number;
-  /** Genomic control: bit mask of the views it applies to (same bits as views). */
-  readonly gcViews: number;
   /** Output level that counts as an alarm and starts the refractory period. */
   readonly alarm: number;
   /** Refractory period after an alarm, in records. */
   readonly refractory: number;
   /** Factor applied to the output during the refractory period. */
   readonly damp: number;
-  /** 1: the refractory factor rises linearly from `damp` back to 1 over the period; 0: it stays at `damp`. */
-  readonly dampRamp: number;
-  /** During the refractory period an output above the alarm's peak by this much passes undamped and re-arms (≥ 1: never). */
-  readonly rearm: number;
-  /** Records after the learning period over which the output's weight rises linearly from 0 to 1 (0: at once). */
-  readonly ramp: number;
-  /** How a metric's view p-values combine: 0 Bonferroni minimum, 1 Fisher's method. */
-  readonly combine: number;
-  /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal, 16 residual novelty. */
+  /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal. */
   readonly views: number;
   /** Seasonal view: buckets per day (0: off). */
   readonly season: number;
@@ -94,8 +58,6 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   table: 4096,
   ensemble: 8,
   seed: 0,
-  shift: 0,
-  binSpread: 0,
   short: 20,
   alpha: 0.002,
   minStd: 0.05,
@@ -103,25 +65,9 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   devAlpha: 0.01,
   devHalf: 3,
   spatialTol: 0.01,
-  spatialN: 0,
-  localTables: 4,
-  localWidth: 1,
-  jumpTol: 1,
-  jumpDecay: 0.001,
-  jumpCap: 1e6,
-  tailT: 3,
-  rateAlpha: 0.0005,
-  tailAlpha: 0.01,
-  gcRef: 0,
-  gcAlpha: 0.0005,
-  gcViews: 127,
   alarm: 0.35,
   refractory: 300,
   damp: 0.3,
-  dampRamp: 0,
-  rearm: 1,
-  ramp: 0,
-  combine: 0,
   pFloor: 1e-12,
   views: 15,
   season: 48,
@@ -138,10 +84,8 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   bins: [(v) => Number.isInteger(v) && v >= 2 && v <= 1024, 'an integer in [2, 1024]'],
   order: [(v) => Number.isInteger(v) && v >= 1 && v <= 8, 'an integer in [1, 8]'],
   table: [(v) => Number.isInteger(v) && v >= 16 && v <= 65536, 'an integer in [16, 65536]'],
-  ensemble: [(v) => Number.isInteger(v) && v >= 1 && v <= 16, 'an integer in [1, 16]'],
+  ensemble: [(v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in [1, 64]'],
   seed: [count, 'an integer in [0, 1e6]'],
-  binSpread: [(v) => v >= 0 && v <= 3, 'in [0, 3]'],
-  shift: [(v) => v === 0 || v === 1, '0 or 1'],
   short: [(v) => Number.isInteger(v) && v >= 1 && v <= 1000, 'an integer in [1, 1000]'],
   alpha: [unit, 'in (0, 1)'],
   minStd: [positive, '> 0'],
@@ -149,27 +93,11 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   devAlpha: [unit, 'in (0, 1)'],
   devHalf: [positive, '> 0'],
   spatialTol: [(v) => v >= 0, '≥ 0'],
-  spatialN: [count, 'an integer in [0, 1e6]'],
-  localTables: [(v) => Number.isInteger(v) && v >= 1 && v <= 16, 'an integer in [1, 16]'],
-  localWidth: [positive, '> 0'],
-  jumpTol: [positive, '> 0'],
-  jumpDecay: [unit, 'in (0, 1)'],
-  jumpCap: [(v) => v >= 1, '≥ 1'],
-  tailT: [positive, '> 0'],
-  rateAlpha: [unit, 'in (0, 1)'],
-  tailAlpha: [unit, 'in (0, 1)'],
-  gcRef: [(v) => v >= 0 && v < 1, 'in [0, 1)'],
-  gcAlpha: [unit, 'in (0, 1)'],
-  gcViews: [(v) => Number.isInteger(v) && v >= 0 && v <= 127, 'an integer in [0, 127]'],
   alarm: [(v) => v > 0 && v <= 1, 'in (0, 1]'],
   refractory: [count, 'an integer in [0, 1e6]'],
   damp: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
-  dampRamp: [(v) => v === 0 || v === 1, '0 or 1'],
-  rearm: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
-  ramp: [count, 'an integer in [0, 1e6]'],
-  combine: [(v) => v === 0 || v === 1, '0 or 1'],
   pFloor: [unit, 'in (0, 1)'],
-  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 127, 'an integer in [1, 127]'],
+  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 15, 'an integer in [1, 15]'],
   season: [(v) => Number.isInteger(v) && v >= 0 && v <= 1440, 'an integer in [0, 1440]'],
   weekly: [(v) => v === 0 || v === 1, '0 or 1'],
   seasonAlpha: [unit, 'in (0, 1)'],

@@ -4,6 +4,7 @@
  */
 import { ErrorCode, SluiceError } from '../../../errors.ts';
 import type { NabState } from './detector.ts';
+import { seasonBuckets } from './feature.ts';
 import type { NabParams } from './params.ts';
 
 function fail(path: string, reason: string): never {
@@ -40,19 +41,18 @@ export function validateState(json: unknown, p: NabParams, features: number): Na
   const s = obj(json, 'state');
   num(s, 'n', 'state');
   num(s, 'cool', 'state');
-  num(s, 'peak', 'state');
   nums(s, 'last', features, 'state');
   const feats = s.feats;
   if (!Array.isArray(feats) || feats.length !== features) fail('state/feats', `must be an array of ${features} metric states`);
   feats.forEach((f, i) => {
     const path = `state/feats/${i}`;
     const o = obj(f, path);
-    for (const k of ['n', 'min', 'max', 'level', 'dev', 'env']) num(o, k, path);
-    const cs = o.contexts;
-    if (!Array.isArray(cs) || cs.length !== p.ensemble) fail(`${path}/contexts`, `must be an array of ${p.ensemble} context tables`);
-    cs.forEach((cv, k) => {
+    for (const k of ['n', 'min', 'max', 'level', 'dev']) num(o, k, path);
+    const tables = o.contexts;
+    if (!Array.isArray(tables) || tables.length !== p.ensemble) fail(`${path}/contexts`, `must be an array of ${p.ensemble} context tables`);
+    tables.forEach((t, k) => {
       const cp = `${path}/contexts/${k}`;
-      const c = obj(cv, cp);
+      const c = obj(t, cp);
       nums(c, 'recent', p.order, cp);
       nums(c, 'pair', p.table, cp);
       nums(c, 'ctx', p.table, cp);
@@ -60,6 +60,11 @@ export function validateState(json: unknown, p: NabParams, features: number): Na
     });
     likelihood(o.ctxLik, p, `${path}/ctxLik`);
     likelihood(o.resLik, p, `${path}/resLik`);
+    const buckets = seasonBuckets(p);
+    nums(o, 'prof', buckets, path);
+    nums(o, 'profSeen', buckets, path);
+    num(o, 'sdev', path);
+    likelihood(o.seaLik, p, `${path}/seaLik`);
   });
   return s as unknown as NabState;
 }

@@ -91,18 +91,43 @@ test('invalid hyperparameters and states are MODEL_INVALID errors naming the fie
   assert.throws(() => nabDetectorFactory.fromParams({ nope: 1 }, ['value']), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('params/nope'));
   assert.throws(() => nabDetectorFactory.fit([]), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID'));
   const model = nabDetectorFactory.fit([], { features: ['value'] });
-  const good = JSON.parse(JSON.stringify(model.stateToJSON(model.newState()))) as { feats: { context: { pair: number[] } }[] };
-  good.feats[0]!.context.pair.pop();
-  assert.throws(() => model.stateFromJSON(good as unknown as JsonValue), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('state/feats/0/context/pair'));
+  const good = JSON.parse(JSON.stringify(model.stateToJSON(model.newState()))) as { feats: { contexts: { pair: number[] }[] }[] };
+  good.feats[0]!.contexts[3]!.pair.pop();
+  assert.throws(() => model.stateFromJSON(good as unknown as JsonValue), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('state/feats/0/contexts/3/pair'));
   assert.throws(() => model.stateFromJSON(null), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID'));
+  const sea = JSON.parse(JSON.stringify(model.stateToJSON(model.newState()))) as { feats: { prof: number[] }[] };
+  sea.feats[0]!.prof[5] = Number.NaN;
+  assert.throws(() => model.stateFromJSON(sea as unknown as JsonValue), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('state/feats/0/prof/5'));
+  assert.throws(
+    () => nabDetectorFactory.fit([], { features: ['value'], hyperparameters: { ensemble: 0 } }),
+    (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('hyperparameters/ensemble'),
+  );
+  // A state saved with another ensemble size is refused, naming the path.
+  const one = nabDetectorFactory.fit([], { features: ['value'], hyperparameters: { ensemble: 1 } });
+  assert.throws(
+    () => model.stateFromJSON(one.stateToJSON(one.newState())),
+    (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('state/feats/0/contexts'),
+  );
 });
 
 test('NAB standard profile on the 35 series with the exact scorer', { skip: existsSync(NAB) ? false : `${NAB} is absent` }, () => {
   const corpus = readNabCorpus(NAB);
   const { result } = runNabEvaluation({ corpus, factory: nabDetectorFactory });
   const standard = result.profiles.standard!.score;
-  // Measured 65.05 (docs/nab-detector.md); HTM scores 66.59 and ARTime 67.85 on these files.
-  assert.ok(standard >= 65.0, `standard ${standard}`);
-  assert.ok(result.profiles.reward_low_FP_rate!.score >= 61.0);
-  assert.ok(result.profiles.reward_low_FN_rate!.score >= 68.0);
+  // Measured 66.38 / 62.16 / 69.71 (docs/nab-detector.md); HTM scores 66.59 and ARTime 67.85 on these files.
+  assert.ok(standard >= 66.2, `standard ${standard}`);
+  assert.ok(result.profiles.reward_low_FP_rate!.score >= 62.0, `low FP ${result.profiles.reward_low_FP_rate!.score}`);
+  assert.ok(result.profiles.reward_low_FN_rate!.score >= 69.5, `low FN ${result.profiles.reward_low_FN_rate!.score}`);
+});
+
+test('the context-table ensemble makes the NAB score robust to the hash seeds', { skip: existsSync(NAB) ? false : `${NAB} is absent` }, () => {
+  // One table's collisions are arbitrary: across seeds a single table scored 63.4 to 66.4; the average
+  // of 8 tables 66.4 to 67.2 (8 seeds each, docs/nab-detector.md). Three disjoint seed sets here.
+  const corpus = readNabCorpus(NAB);
+  const scores = [1000, 2000, 3000].map((seed) => {
+    const { result } = runNabEvaluation({ corpus, factory: nabDetectorFactory, fitOptions: { hyperparameters: { seed } } });
+    return result.profiles.standard!.score;
+  });
+  assert.ok(Math.min(...scores) >= 66.0, `standard by seed ${scores.join(', ')}`);
+  assert.ok(Math.max(...scores) - Math.min(...scores) <= 1.5, `standard by seed ${scores.join(', ')}`);
 });

@@ -1,0 +1,37 @@
+/**
+ * The public face of the stream layer: describe a topology with `topology()`, run it on a log with
+ * `run()`, or test it in-process with `TopologyTestDriver`.
+ */
+export type { KeyValue, RecordOrigin, StreamRecord } from './record.ts';
+export { type Clock, ManualClock, systemClock } from './clock.ts';
+export { topology, TopologyBuilder, type TopologyOptions, type SourceOptions } from './topology/builder.ts';
+export {
+  Stream,
+  MAP_ASYNC_DEFAULT_CONCURRENCY,
+  type BranchOptions,
+  type CodecOptions,
+  type MapAsyncOptions,
+  type NamedOptions,
+  type RepartitionOptions,
+} from './topology/stream.ts';
+export { Topology } from './topology/topology.ts';
+export { NodeKind, resolveTopic, type TimestampExtractor, type TopicRef, type TopologyNode } from './topology/nodes.ts';
+export { ErrorAction, ERROR_POLICY_DEFAULTS, errorPolicy, type ErrorPolicy, type ErrorPolicyOptions } from './topology/error-policy.ts';
+export {
+  PunctuationType,
+  UNKNOWN_STREAM_TIME,
+  type Cancellable,
+  type ForwardedRecord,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorSupplier,
+  type Punctuator,
+} from './processor/api.ts';
+export { FailureKind, isRecordFailure, type RecordFailure } from './failure.ts';
+export { DeadLetterHeader } from './task/dead-letter.ts';
+export type { TaskMetrics } from './task/metrics.ts';
+export { TopologyTestDriver, type TestDriverOptions } from './testing/driver.ts';
+export { TestInputTopic, TestOutputTopic, type PipeOptions, type TestRecord } from './testing/topics.ts';
+export { run } from './runtime/run.ts';
+export { StreamApp, AppState, BATCH_CHANNEL, type AppMetrics } from './runtime/app.ts';
+export { DeliveryMode, RUN_DEFAULTS, type RunOptions } from './runtime/options.ts';

@@ -1,0 +1,67 @@
+/**
+ * The low-level Processor API: what `stream.process()` runs, and the contract every built-in
+ * operator implements. A processor instance belongs to one task (one input partition); it sees that
+ * task's records in order and may schedule punctuation on stream time or wall-clock time.
+ * State stores (issue 4, next step) attach here: the context will hand out the task's stores.
+ */
+import type { StreamRecord } from '../record.ts';
+
+/** What drives a punctuation: the task's stream time (max event time seen) or the wall clock. */
+export const PunctuationType = { streamTime: 'stream-time', wallClock: 'wall-clock' } as const;
+/** `stream-time` or `wall-clock`. */
+export type PunctuationType = (typeof PunctuationType)[keyof typeof PunctuationType];
+
+/** A punctuation callback; `timestamp` is the stream time or wall-clock time that triggered it. */
+export type Punctuator = (timestamp: number) => void | Promise<void>;
+
+/** A scheduled punctuation; `cancel()` stops it. */
+export interface Cancellable {
+  cancel(): void;
+}
+
+/** A record passed to `forward`: origin and headers may be left out. */
+export type ForwardedRecord<K, V> = Omit<StreamRecord<K, V>, 'origin' | 'headers'> & Partial<Pick<StreamRecord<K, V>, 'origin' | 'headers'>>;
+
+/** Stream time of a task before it has seen any record. */
+export const UNKNOWN_STREAM_TIME = -1;
+
+/** What a processor can see and do inside its task. */
+export interface ProcessorContext<KOut, VOut> {
+  readonly applicationId: string;
+  /** Id of the task: `<topic>-<partition>` of its input. */
+  readonly taskId: string;
+  /** The task's input topic (resolved name) and partition. */
+  readonly topic: string;
+  readonly partition: number;
+  /** The task's stream time: the largest event time it has seen, or {@link UNKNOWN_STREAM_TIME}. */
+  streamTime(): number;
+  /** Wall-clock time from the runtime's injected clock. */
+  wallClockTime(): number;
+  /**
+   * Sends a record to every downstream node (await the result: it applies backpressure). Headers
+   * default to none and origin to the record being processed (in punctuation: the task's
+   * partition with offset -1); pass `origin` explicitly from async code.
+   */
+  forward(record: ForwardedRecord<KOut, VOut>): void | Promise<void>;
+  /**
+   * Calls `punctuator` every `intervalMs` of stream time or wall-clock time. Stream-time
+   * punctuation fires once when a record moves stream time past the next due time (skipped
+   * intervals do not fire one by one), like Kafka Streams.
+   */
+  schedule(options: { readonly intervalMs: number; readonly type: PunctuationType; readonly punctuator: Punctuator }): Cancellable;
+}
+
+/** A record processor; one instance per task. */
+export interface Processor<KIn, VIn, KOut, VOut> {
+  /** Called once, before the first record, with the task's context. */
+  init?(context: ProcessorContext<KOut, VOut>): void;
+  /** Handles one record. A returned promise holds back the task's next record until it settles. */
+  process(record: StreamRecord<KIn, VIn>): void | Promise<void>;
+  /** Called at the end of every batch, before outputs are committed: emit anything held back. */
+  flush?(): void | Promise<void>;
+  /** Called when the task closes (partition revoked, runtime closed). */
+  close?(): void | Promise<void>;
+}
+
+/** Makes a new processor; called once per task. */
+export type ProcessorSupplier<KIn, VIn, KOut, VOut> = () => Processor<KIn, VIn, KOut, VOut>;

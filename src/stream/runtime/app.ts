@@ -1,0 +1,166 @@
+/**
+ * A running topology instance: the poll → process → produce → commit loop, and the handle `run()`
+ * returns (state, error, metrics, close). One batch at a time: records are polled (at most
+ * `maxBatchRecords`), processed by their partitions' tasks concurrently, their outputs produced and
+ * acknowledged, then the input offsets committed, before the next poll. That bounds memory to one
+ * batch and lets a slow sink slow the source (backpressure).
+ */
+import { channel } from 'node:diagnostics_channel';
+import type { Consumer, LogRecord, TopicPartitionOffset } from '../../log/types.ts';
+import type { Clock } from '../clock.ts';
+import type { BufferCollector } from '../task/collector.ts';
+import type { TaskMetrics } from '../task/metrics.ts';
+import type { StreamTask } from '../task/task.ts';
+import type { Delivery } from './delivery.ts';
+import type { TaskManager } from './task-manager.ts';
+
+/** Lifecycle of a running application. */
+export const AppState = { running: 'running', closing: 'closing', closed: 'closed', failed: 'failed' } as const;
+/** `running`, `closing`, `closed` or `failed`. */
+export type AppState = (typeof AppState)[keyof typeof AppState];
+
+/** Metrics of a running instance. */
+export interface AppMetrics {
+  readonly applicationId: string;
+  readonly state: AppState;
+  /** The live tasks (assigned partitions). */
+  readonly tasks: readonly TaskMetrics[];
+  /** Batches committed, and commits skipped because the group rebalanced meanwhile. */
+  readonly batches: number;
+  readonly rebalancedCommits: number;
+  readonly tasksCreated: number;
+  readonly tasksClosed: number;
+}
+
+/** Diagnostics channel with one message per committed batch: { applicationId, records, outputs, durationMs }. */
+export const BATCH_CHANNEL = 'sluice:stream:batch';
+const batchChannel = channel(BATCH_CHANNEL);
+
+/** What the loop needs. */
+export interface AppParts {
+  readonly applicationId: string;
+  readonly consumer: Consumer;
+  readonly delivery: Delivery;
+  readonly tasks: TaskManager;
+  readonly collector: BufferCollector;
+  readonly clock: Clock;
+  readonly maxBatchRecords: number;
+  readonly pollTimeoutMs: number;
+  readonly onError: ((error: Error) => void) | undefined;
+}
+
+/** The handle of a running topology (see {@link run}). */
+export class StreamApp {
+  readonly applicationId: string;
+  readonly #parts: AppParts;
+  #state: AppState = 'running';
+  #error: Error | null = null;
+  #stopping = false;
+  #batches = 0;
+  #rebalanced = 0;
+  readonly #done: Promise<void>;
+
+  /** Starts the loop (made by `run()`). */
+  constructor(parts: AppParts) {
+    this.#parts = parts;
+    this.applicationId = parts.applicationId;
+    this.#done = this.#loop();
+  }
+
+  /** Current lifecycle state. */
+  get state(): AppState {
+    return this.#state;
+  }
+
+  /** The error that stopped the application, or null. */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  /** Ids of the tasks (assigned partitions) of this instance. */
+  taskIds(): string[] {
+    return this.#parts.tasks.tasks().map((t) => t.id);
+  }
+
+  /** A snapshot of this instance's metrics. */
+  metrics(): AppMetrics {
+    const tm = this.#parts.tasks;
+    return {
+      applicationId: this.applicationId,
+      state: this.#state,
+      tasks: tm.tasks().map((t) => t.metrics()),
+      batches: this.#batches,
+      rebalancedCommits: this.#rebalanced,
+      tasksCreated: tm.created,
+      tasksClosed: tm.closed,
+    };
+  }
+
+  /** Resolves when the application has stopped; rejects with the error if it failed. */
+  async stopped(): Promise<void> {
+    await this.#done;
+    if (this.#error !== null) throw this.#error;
+  }
+
+  /** Finishes the current batch (committing it), closes the tasks, leaves the group. Idempotent. */
+  async close(): Promise<void> {
+    this.#stopping = true;
+    if (this.#state === 'running') this.#state = 'closing';
+    await this.#done;
+  }
+
+  async #loop(): Promise<void> {
+    const p = this.#parts;
+    try {
+      while (!this.#stopping) {
+        const records = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
+        await this.#batch(records);
+      }
+    } catch (error) {
+      this.#error = error instanceof Error ? error : new Error(String(error));
+    }
+    await this.#shutdown();
+  }
+
+  async #batch(records: readonly LogRecord[]): Promise<void> {
+    const p = this.#parts;
+    const started = performance.now();
+    const byTask = new Map<StreamTask, LogRecord[]>();
+    for (const r of records) {
+      const task = p.tasks.get(r);
+      if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
+      const list = byTask.get(task);
+      if (list === undefined) byTask.set(task, [r]);
+      else list.push(r);
+    }
+    await Promise.all([...byTask].map(([task, list]) => task.process(list)));
+    for (const task of p.tasks.tasks()) await task.punctuateWallClock();
+    const offsets: TopicPartitionOffset[] = [];
+    for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
+    const outputs = p.collector.take();
+    if (outputs.length === 0 && offsets.length === 0) return;
+    const outcome = await p.delivery.commitBatch(outputs, offsets);
+    if (outcome === 'rebalanced') {
+      this.#rebalanced++;
+      return;
+    }
+    this.#batches++;
+    for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
+    if (batchChannel.hasSubscribers) {
+      batchChannel.publish({ applicationId: this.applicationId, records: records.length, outputs: outputs.length, durationMs: performance.now() - started });
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    const p = this.#parts;
+    const note = (error: unknown): void => {
+      if (this.#error === null) this.#error = error instanceof Error ? error : new Error(String(error));
+    };
+    await p.tasks.closeAll().catch(note);
+    if (p.tasks.closeErrors.length > 0) note(p.tasks.closeErrors[0]);
+    await p.consumer.close().catch(note);
+    await p.delivery.close().catch(note);
+    this.#state = this.#error === null ? 'closed' : 'failed';
+    if (this.#error !== null) p.onError?.(this.#error);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Options of `run()`, their defaults (one object, DESIGN.md §6.3) and their validation at the
+ * boundary (INVALID_ARGUMENT naming the option and the reason).
+ */
+import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { Log, OffsetReset } from '../../log/types.ts';
+import type { Clock } from '../clock.ts';
+
+/** Delivery guarantees. `exactly-once` is reserved for the transactional mode (issue 4, next step). */
+export const DeliveryMode = { atLeastOnce: 'at-least-once' } as const;
+/** How outputs and input offsets are committed. */
+export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  /** The log to read and write. */
+  readonly log: Log;
+  /** Names the consumer group and the internal topics (`<applicationId>-<name>-repartition`). */
+  readonly applicationId: string;
+  /** Default `at-least-once`. */
+  readonly delivery?: DeliveryMode;
+  /** Wall clock for punctuation. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Largest batch of input records per poll (the bound of in-flight input). Default 1 000. */
+  readonly maxBatchRecords?: number;
+  /** Longest wait of one poll, in ms (also the wall-clock punctuation granularity). Default 100. */
+  readonly pollTimeoutMs?: number;
+  /** Where a partition without a committed offset starts. Default `earliest`. */
+  readonly autoOffsetReset?: OffsetReset;
+  /** Consumer group session timeout in ms. Default 10 000. */
+  readonly sessionTimeoutMs?: number;
+  /** Consumer group heartbeat interval in ms. Default 1 000. */
+  readonly heartbeatIntervalMs?: number;
+  /** Partitions of internal topics that do not set their own. Default: the most among the inputs. */
+  readonly internalTopicPartitions?: number;
+  /** Called once if the application stops on an error (it is also on the handle). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Defaults of {@link RunOptions}. */
+export const RUN_DEFAULTS = {
+  delivery: 'at-least-once',
+  maxBatchRecords: 1_000,
+  pollTimeoutMs: 100,
+  autoOffsetReset: 'earliest',
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+} as const;
+
+function invalid(path: string, reason: string): SluiceError {
+  return new SluiceError(ErrorCode.INVALID_ARGUMENT, `run(): /${path} ${reason}`, { details: { path: `/${path}` } });
+}
+
+function positiveInt(path: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
+    throw invalid(path, `must be an integer ≥ 1, got ${String(value)}`);
+  }
+}
+
+/** Throws INVALID_ARGUMENT for the first invalid option. */
+export function validateRunOptions(options: RunOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalid('', 'options must be an object with log and applicationId');
+  if (typeof options.log?.consumer !== 'function') throw invalid('log', 'must be a Log (from openLog)');
+  if (typeof options.applicationId !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(options.applicationId)) {
+    throw invalid('applicationId', `must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.applicationId)}`);
+  }
+  if (options.delivery !== undefined && options.delivery !== 'at-least-once') {
+    throw invalid('delivery', `must be 'at-least-once' (exactly-once is not available yet), got ${JSON.stringify(options.delivery)}`);
+  }
+  for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions'] as const) {
+    positiveInt(name, options[name]);
+  }
+  if (options.autoOffsetReset !== undefined && options.autoOffsetReset !== 'earliest' && options.autoOffsetReset !== 'latest') {
+    throw invalid('autoOffsetReset', `must be 'earliest' or 'latest', got ${JSON.stringify(options.autoOffsetReset)}`);
+  }
+  if (options.clock !== undefined && typeof options.clock.now !== 'function') throw invalid('clock', 'must have a now() method');
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw invalid('onError', 'must be a function');
+}

@@ -1,0 +1,70 @@
+/**
+ * The tasks of one running instance: created when the group assigns partitions, closed when they
+ * are revoked. The runtime commits every batch before it polls again, and rebalances happen inside
+ * poll, so a revoked task never has uncommitted work.
+ */
+import type { RebalanceListener, TopicPartition } from '../../log/types.ts';
+import type { Clock } from '../clock.ts';
+import type { RecordCollector } from '../task/collector.ts';
+import { StreamTask, taskId } from '../task/task.ts';
+import type { Topology } from '../topology/topology.ts';
+
+/** Options of {@link TaskManager}. */
+export interface TaskManagerOptions {
+  readonly topology: Topology;
+  readonly applicationId: string;
+  readonly clock: Clock;
+  readonly collector: RecordCollector;
+}
+
+/** Owns the tasks of the partitions assigned to this instance. */
+export class TaskManager implements RebalanceListener {
+  readonly #options: TaskManagerOptions;
+  readonly #tasks = new Map<string, StreamTask>();
+  /** Errors thrown by processors' `close` (they do not stop a revocation); the first 10 are kept. */
+  readonly closeErrors: unknown[] = [];
+  /** Tasks ever created and closed here (for metrics). */
+  created = 0;
+  closed = 0;
+
+  constructor(options: TaskManagerOptions) {
+    this.#options = options;
+  }
+
+  /** The live tasks. */
+  tasks(): StreamTask[] {
+    return [...this.#tasks.values()];
+  }
+
+  /** The task of a partition, if assigned here. */
+  get(tp: TopicPartition): StreamTask | undefined {
+    return this.#tasks.get(taskId(tp.topic, tp.partition));
+  }
+
+  onAssigned(partitions: readonly TopicPartition[]): void {
+    const { topology, applicationId, clock, collector } = this.#options;
+    for (const tp of partitions) {
+      const id = taskId(tp.topic, tp.partition);
+      if (this.#tasks.has(id)) continue;
+      this.#tasks.set(id, new StreamTask({ topology, applicationId, topic: tp.topic, partition: tp.partition, clock, collector }));
+      this.created++;
+    }
+  }
+
+  async onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
+    for (const tp of partitions) await this.#close(taskId(tp.topic, tp.partition));
+  }
+
+  /** Closes every task. */
+  async closeAll(): Promise<void> {
+    for (const id of [...this.#tasks.keys()]) await this.#close(id);
+  }
+
+  async #close(id: string): Promise<void> {
+    const task = this.#tasks.get(id);
+    if (task === undefined) return;
+    this.#tasks.delete(id);
+    this.closed++;
+    for (const error of await task.close()) if (this.closeErrors.length < 10) this.closeErrors.push(error);
+  }
+}

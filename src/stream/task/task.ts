@@ -1,0 +1,237 @@
+/**
+ * A stream task: the unit of work and of scaling, one per input partition (topic, partition). It
+ * owns a fresh processor graph, the partition's stream time and punctuation schedules, and applies
+ * the topology's error policy to every record failure. It does not talk to the log: input comes in
+ * batches from the runtime (or the test driver), outputs go to a {@link RecordCollector}, and
+ * `nextOffset` says how far the input may be committed once those outputs are acknowledged.
+ * An exactly-once runtime wraps the same calls in a transaction per batch.
+ */
+import type { LogRecord } from '../../log/types.ts';
+import type { Clock } from '../clock.ts';
+import { deserializationError, invalidTimestampError, isRecordFailure, NO_OFFSET, type RecordFailure } from '../failure.ts';
+import { UNKNOWN_STREAM_TIME, type Cancellable, type Punctuator, type PunctuationType } from '../processor/api.ts';
+import { buildGraph, type TaskGraph } from '../processor/graph.ts';
+import type { MaybePromise } from '../processor/maybe-async.ts';
+import { PunctuationSchedules } from '../processor/punctuation.ts';
+import type { TaskServices } from '../processor/services.ts';
+import type { AnyRecord, SourceNode } from '../topology/nodes.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { RecordCollector } from './collector.ts';
+import { deadLetter } from './dead-letter.ts';
+import { TaskMetricsRecorder, type TaskMetrics } from './metrics.ts';
+
+/** What a task needs. */
+export interface TaskOptions {
+  readonly topology: Topology;
+  readonly applicationId: string;
+  /** The task's input: a resolved topic name and a partition. */
+  readonly topic: string;
+  readonly partition: number;
+  readonly clock: Clock;
+  readonly collector: RecordCollector;
+}
+
+/** Id of the task for `topic`/`partition`. */
+export function taskId(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** One input partition's processing. */
+export class StreamTask {
+  readonly id: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly #options: TaskOptions;
+  readonly #source: SourceNode;
+  readonly #graph: TaskGraph;
+  readonly #schedules = new PunctuationSchedules();
+  readonly #metrics = new TaskMetricsRecorder();
+  #streamTime = UNKNOWN_STREAM_TIME;
+  #nextOffset: number | null = null;
+  /** The batch being processed, to find the original bytes of a failed record. */
+  #batch: readonly LogRecord[] = [];
+
+  /** Builds the processor graph (running every processor's `init`). */
+  constructor(options: TaskOptions) {
+    this.#options = options;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.id = taskId(options.topic, options.partition);
+    const source = options.topology.sourceFor(options.topic, options.applicationId);
+    if (source === undefined) throw new Error(`no source reads topic '${options.topic}'`);
+    this.#source = source;
+    this.#graph = buildGraph(options.topology, source, this.#services());
+  }
+
+  /** The largest event time this task has seen, or -1. */
+  get streamTime(): number {
+    return this.#streamTime;
+  }
+
+  /** Offset to commit once this task's outputs so far are acknowledged (null: nothing read). */
+  get nextOffset(): number | null {
+    return this.#nextOffset;
+  }
+
+  /** A snapshot of the task's metrics. */
+  metrics(): TaskMetrics {
+    return this.#metrics.snapshot(this);
+  }
+
+  /** Notes that `offset` was committed (for metrics). */
+  committed(offset: number): void {
+    this.#metrics.committedOffset = offset;
+  }
+
+  /**
+   * Processes a batch of this partition's records, in offset order, then flushes the graph.
+   * Rejects with the record failure when the policy says `fail` (the caller must then not commit
+   * the batch), or with any unexpected error.
+   */
+  async process(records: readonly LogRecord[]): Promise<void> {
+    const started = performance.now();
+    this.#batch = records;
+    try {
+      for (const raw of records) {
+        this.#metrics.recordsIn++;
+        const r = this.#processOne(raw);
+        if (r !== undefined) await r;
+        if (this.#schedules.size > 0 && this.#schedules.due('stream-time', this.#streamTime)) await this.#punctuate('stream-time', this.#streamTime);
+        this.#nextOffset = raw.offset + 1;
+      }
+      await this.flush();
+    } finally {
+      this.#batch = [];
+      this.#metrics.batch(records.length, performance.now() - started);
+    }
+  }
+
+  /** Fires the wall-clock punctuations due at the clock's current time. */
+  async punctuateWallClock(): Promise<void> {
+    const now = this.#options.clock.now();
+    if (this.#schedules.size > 0 && this.#schedules.due('wall-clock', now)) {
+      await this.#punctuate('wall-clock', now);
+      await this.flush();
+    }
+  }
+
+  /** Lets every processor emit what it holds back (mapAsync windows), parents first. */
+  async flush(): Promise<void> {
+    for (const node of this.#graph.nodes) {
+      for (;;) {
+        try {
+          await node.flush();
+          break;
+        } catch (error) {
+          this.#handle(error);
+          if (isRecordFailure(error) && error.details.offset === NO_OFFSET) break;
+        }
+      }
+    }
+  }
+
+  /** Closes every processor; errors are reported, not thrown, so every processor gets closed. */
+  async close(): Promise<unknown[]> {
+    const errors: unknown[] = [];
+    for (const node of this.#graph.nodes) {
+      try {
+        await node.close();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    return errors;
+  }
+
+  #processOne(raw: LogRecord): MaybePromise {
+    let record: AnyRecord;
+    try {
+      record = this.#decode(raw);
+    } catch (error) {
+      this.#handle(error);
+      return undefined;
+    }
+    if (record.timestamp > this.#streamTime) this.#streamTime = record.timestamp;
+    try {
+      const r = this.#graph.source.process(record);
+      if (r !== undefined) return r.catch((error: unknown) => this.#handle(error));
+    } catch (error) {
+      this.#handle(error);
+    }
+    return undefined;
+  }
+
+  #decode(raw: LogRecord): AnyRecord {
+    const source = this.#source;
+    const origin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = raw.key === null ? null : source.keyCodec.decode(raw.key);
+      value = source.valueCodec.decode(raw.value);
+    } catch (error) {
+      throw deserializationError(source.name, origin, error);
+    }
+    let timestamp = raw.timestamp;
+    if (source.timestamp !== undefined) {
+      try {
+        timestamp = source.timestamp(raw, { key, value }, this.#streamTime);
+      } catch (error) {
+        throw deserializationError(source.name, origin, error);
+      }
+      if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw invalidTimestampError(source.name, origin, timestamp);
+    }
+    return { key, value, timestamp, headers: raw.headers, origin };
+  }
+
+  /** Applies the error policy to a failure; rethrows under `fail` and for anything unexpected. */
+  #handle(error: unknown): void {
+    if (!isRecordFailure(error)) throw error;
+    this.#metrics.errors++;
+    const { errors } = this.#options.topology;
+    const action = error.details.kind === 'deserialization' ? errors.deserialization : errors.processing;
+    if (action === 'fail') throw error;
+    const raw = error.details.offset === NO_OFFSET ? undefined : this.#find(error.details.offset);
+    if (action === 'dead-letter' && raw !== undefined) {
+      this.#send(deadLetter(raw, error as RecordFailure, errors.deadLetterTopic!, this.#options.applicationId));
+      this.#metrics.deadLettered++;
+    } else {
+      this.#metrics.skipped++;
+    }
+  }
+
+  #find(offset: number): LogRecord | undefined {
+    const batch = this.#batch;
+    for (let i = batch.length - 1; i >= 0; i--) if (batch[i]!.offset === offset) return batch[i];
+    return undefined;
+  }
+
+  async #punctuate(type: PunctuationType, now: number): Promise<void> {
+    try {
+      await this.#schedules.fire(type, now, () => this.#metrics.punctuations++);
+    } catch (error) {
+      this.#handle(error);
+    }
+  }
+
+  #send(record: Parameters<RecordCollector['send']>[0]): void {
+    this.#metrics.recordsOut++;
+    this.#options.collector.send(record);
+  }
+
+  #services(): TaskServices {
+    const { applicationId, topic, partition, clock } = this.#options;
+    return {
+      applicationId,
+      taskId: this.id,
+      topic,
+      partition,
+      streamTime: () => this.#streamTime,
+      wallClockTime: () => clock.now(),
+      send: (record) => this.#send(record),
+      countOutput: () => this.#metrics.recordsOut++,
+      schedule: (node: string, type: PunctuationType, intervalMs: number, punctuator: Punctuator): Cancellable =>
+        this.#schedules.add(node, type, intervalMs, punctuator, type === 'stream-time' ? this.#streamTime : clock.now()),
+    };
+  }
+}
