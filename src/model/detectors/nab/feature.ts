@@ -108,11 +108,11 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
   const MSL = (globalThis as any).__ms as { m: number; k: number; short: number }[] | undefined;
   let pMs = 1;
   if (MSL) {
-    const zs = ((s as any).ms ??= MSL.map((MS) => ({ sum: 0, c: 0, tabs: Array.from({ length: MS.k }, () => newContext({ ...p, table: (globalThis as any).__mt ?? p.table })), lik: newLikelihood({ ...lik, short: MS.short }), p: 1 })));
+    const zs = ((s as any).ms ??= MSL.map((MS) => ({ sum: 0, c: 0, tabs: Array.from({ length: MS.k }, () => newContext({ ...p, table: (globalThis as any).__mt ?? Math.round(p.table / MS.m) })), lik: newLikelihood({ ...lik, short: MS.short }), p: 1 })));
     MSL.forEach((MS, j) => {
       const z = zs[j];
       z.sum += x; z.c++;
-      const T = (globalThis as any).__mt ?? p.table;
+      const T = (globalThis as any).__mt ?? Math.round(p.table / MS.m);
       (z.pp ??= { ...p, table: T });
       if (z.c === MS.m) {
         const mean = z.sum / MS.m; z.sum = 0; z.c = 0;
