@@ -10,7 +10,9 @@ export {
   MAP_ASYNC_DEFAULT_CONCURRENCY,
   type BranchOptions,
   type CodecOptions,
+  type GroupOptions,
   type MapAsyncOptions,
+  type ProcessOptions,
   type NamedOptions,
   type RepartitionOptions,
 } from './topology/stream.ts';
@@ -32,6 +34,12 @@ export { DeadLetterHeader } from './task/dead-letter.ts';
 export type { TaskMetrics } from './task/metrics.ts';
 export { TopologyTestDriver, type TestDriverOptions } from './testing/driver.ts';
 export { TestInputTopic, TestOutputTopic, type PipeOptions, type TestRecord } from './testing/topics.ts';
+export { type KeyValueStore, TOMBSTONE_HEADER } from './state/store.ts';
+export { StoreKind, changelogTopic, type StoreOptions, type StoreSpec } from './state/spec.ts';
+export { Table } from './table/table.ts';
+export { GroupedStream, type AggregateOptions } from './table/grouped.ts';
+export type { Adder } from './table/aggregate.ts';
+export type { JoinOptions } from './table/join.ts';
 export { run } from './runtime/run.ts';
 export { StreamApp, AppState, BATCH_CHANNEL, type AppMetrics } from './runtime/app.ts';
 export { DeliveryMode, RUN_DEFAULTS, type RunOptions } from './runtime/options.ts';

@@ -87,7 +87,9 @@ export function openDatabase(dir: string, busyTimeoutMs: number): DatabaseSync {
     db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
+    // Checkpoints are the checkpoint thread's job; after one, a WAL that grew is cut back to 64 MiB.
     db.exec('PRAGMA wal_autocheckpoint = 0');
+    db.exec('PRAGMA journal_size_limit = 67108864');
     withWriteTransaction(db, () => db.exec(SCHEMA));
     return db;
   } catch (error) {

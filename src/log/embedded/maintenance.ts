@@ -12,7 +12,7 @@
  * Freed pages go back to the file system (incremental vacuum) and the WAL is truncated, so the
  * directory really shrinks.
  */
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { LogRecord } from '../types.ts';
 import { decodeBatch, encodeBatch } from './batch.ts';
 import { withWriteTransaction } from './database.ts';
@@ -50,9 +50,15 @@ export class Maintenance {
   readonly #topics: TopicCatalog;
   readonly #writer: BatchWriter;
   readonly #clock: () => number;
+  readonly #oldestBatchMaxTs: StatementSync;
+  readonly #dirtyBytes: StatementSync;
+  /** Space was freed but the WAL could not be truncated yet. */
+  #truncatePending = false;
 
   constructor(db: DatabaseSync, topics: TopicCatalog, clock: () => number) {
     this.#db = db;
+    this.#oldestBatchMaxTs = db.prepare('SELECT max_ts FROM batches WHERE topic_id = ? AND partition = ? ORDER BY last_offset LIMIT 1');
+    this.#dirtyBytes = db.prepare('SELECT COALESCE(SUM(bytes), 0) AS dirty FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ?');
     this.#topics = topics;
     this.#writer = new BatchWriter(db, clock);
     this.#clock = clock;
@@ -69,7 +75,12 @@ export class Maintenance {
     }
     if (batchesDeleted + recordsCompacted > 0) {
       this.#db.exec('PRAGMA incremental_vacuum');
-      this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.#truncatePending = true;
+    }
+    // Truncating the WAL fails (busy) while another connection reads or writes; retry each pass.
+    if (this.#truncatePending) {
+      const { busy } = this.#db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number };
+      this.#truncatePending = busy !== 0;
     }
     return { batchesDeleted, recordsCompacted };
   }
@@ -89,6 +100,9 @@ export class Maintenance {
     const cutoff = retentionMs === null ? -Infinity : this.#clock() - retentionMs;
     let deleted = 0;
     for (const p of this.#partitions(topic)) {
+      // A read-only look first, so that an idle pass never takes the write lock.
+      const oldest = this.#oldestBatchMaxTs.get(topic.id, p.partition) as { max_ts: number } | undefined;
+      if (oldest === undefined || (oldest.max_ts >= cutoff && (retentionBytes === null || p.bytes <= retentionBytes))) continue;
       deleted += withWriteTransaction(this.#db, () => {
         const batches = this.#batches(topic, p.partition);
         let size = batches.reduce((s, b) => s + b.bytes, 0);
@@ -121,15 +135,23 @@ export class Maintenance {
   #compactTopic(topic: TopicRow): number {
     let removed = 0;
     for (const p of this.#partitions(topic)) {
-      removed += withWriteTransaction(this.#db, () => this.#compactPartition(topic, p));
+      if (!this.#dirty(topic, p)) continue;
+      removed += withWriteTransaction(this.#db, () => {
+        const current = this.#partitions(topic).find((q) => q.partition === p.partition);
+        return current !== undefined && this.#dirty(topic, current) ? this.#compactPartition(topic, current) : 0;
+      });
     }
     return removed;
   }
 
+  /** True once at least half of a partition's bytes arrived since it was last cleaned. */
+  #dirty(topic: TopicRow, p: PartitionRow): boolean {
+    const { dirty } = this.#dirtyBytes.get(topic.id, p.partition, p.cleaned_offset) as { dirty: number };
+    return dirty > 0 && dirty * 2 >= p.bytes;
+  }
+
   #compactPartition(topic: TopicRow, p: PartitionRow): number {
     const batches = this.#batches(topic, p.partition);
-    const dirtyBytes = batches.filter((b) => b.base_offset >= p.cleaned_offset).reduce((s, b) => s + b.bytes, 0);
-    if (dirtyBytes === 0 || dirtyBytes * 2 < p.bytes) return 0;
     const records: LogRecord[] = [];
     const blob = this.#db.prepare('SELECT data FROM batches WHERE rowid = ?');
     for (const b of batches) {

@@ -2,9 +2,11 @@
  * The low-level Processor API: what `stream.process()` runs, and the contract every built-in
  * operator implements. A processor instance belongs to one task (one input partition); it sees that
  * task's records in order and may schedule punctuation on stream time or wall-clock time.
- * State stores (issue 4, next step) attach here: the context will hand out the task's stores.
+ * State stores attach here: `context.getStore(name)` hands out the task's stores that the node
+ * declared (`process(supplier, { stores: [name] })`).
  */
 import type { StreamRecord } from '../record.ts';
+import type { KeyValueStore } from '../state/store.ts';
 
 /** What drives a punctuation: the task's stream time (max event time seen) or the wall clock. */
 export const PunctuationType = { streamTime: 'stream-time', wallClock: 'wall-clock' } as const;
@@ -49,6 +51,11 @@ export interface ProcessorContext<KOut, VOut> {
    * intervals do not fire one by one), like Kafka Streams.
    */
   schedule(options: { readonly intervalMs: number; readonly type: PunctuationType; readonly punctuator: Punctuator }): Cancellable;
+  /**
+   * The task's store `name` (declared with `builder.addStore` and listed in this node's `stores`),
+   * or a global table's store. Stores are restored before the first record, not yet in `init`.
+   */
+  getStore<SK, SV>(name: string): KeyValueStore<SK, SV>;
 }
 
 /** A record processor; one instance per task. */

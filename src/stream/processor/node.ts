@@ -5,6 +5,7 @@
  */
 import { asProcessingError, NO_OFFSET } from '../failure.ts';
 import { NO_HEADERS, type RecordOrigin } from '../record.ts';
+import type { KeyValueStore } from '../state/store.ts';
 import type { AnyRecord } from '../topology/nodes.ts';
 import type { Cancellable, ForwardedRecord, Processor, ProcessorContext, PunctuationType, Punctuator } from './api.ts';
 import { eachInOrder, type MaybePromise } from './maybe-async.ts';
@@ -111,6 +112,10 @@ export class ProcessorNode implements NodeContext {
   schedule(options: { readonly intervalMs: number; readonly type: PunctuationType; readonly punctuator: Punctuator }): Cancellable {
     const { punctuator } = options;
     return this.#services.schedule(this.name, options.type, options.intervalMs, (timestamp) => this.#guard(() => punctuator(timestamp)));
+  }
+
+  getStore<SK, SV>(name: string): KeyValueStore<SK, SV> {
+    return this.#services.store(this.name, name) as KeyValueStore<SK, SV>;
   }
 
   #punctuationOrigin(): RecordOrigin {

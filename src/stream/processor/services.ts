@@ -4,6 +4,7 @@
  */
 import type { ProducerRecord } from '../../log/types.ts';
 import type { RecordOrigin } from '../record.ts';
+import type { KeyValueStore } from '../state/store.ts';
 import type { Cancellable, Punctuator, PunctuationType } from './api.ts';
 
 /** Services of one task, shared by its processors. */
@@ -20,4 +21,6 @@ export interface TaskServices {
   countOutput(): void;
   /** Registers a punctuation of node `node`. */
   schedule(node: string, type: PunctuationType, intervalMs: number, punctuator: Punctuator): Cancellable;
+  /** The store `name` as node `node` sees it (the node must have declared it). */
+  store(node: string, name: string): KeyValueStore<unknown, unknown>;
 }

@@ -4,6 +4,10 @@
  * `maxBatchRecords`), processed by their partitions' tasks concurrently, their outputs produced and
  * acknowledged, then the input offsets committed, before the next poll. That bounds memory to one
  * batch and lets a slow sink slow the source (backpressure).
+ *
+ * In exactly-once mode the produce and the commit are one transaction (delivery-eos.ts); when it
+ * is aborted, the batch's partitions are rewound to their committed offsets and every task is
+ * rebuilt, so the records are processed again from the state the log holds: nothing twice.
  */
 import { channel } from 'node:diagnostics_channel';
 import type { Consumer, LogRecord, TopicPartitionOffset } from '../../log/types.ts';
@@ -30,6 +34,9 @@ export interface AppMetrics {
   readonly rebalancedCommits: number;
   readonly tasksCreated: number;
   readonly tasksClosed: number;
+  /** Exactly-once: batch transactions committed and aborted (both 0 at-least-once). */
+  readonly transactionsCommitted: number;
+  readonly transactionsAborted: number;
 }
 
 /** Diagnostics channel with one message per committed batch: { applicationId, records, outputs, durationMs }. */
@@ -85,6 +92,7 @@ export class StreamApp {
   /** A snapshot of this instance's metrics. */
   metrics(): AppMetrics {
     const tm = this.#parts.tasks;
+    const tx = this.#parts.delivery.transactions();
     return {
       applicationId: this.applicationId,
       state: this.#state,
@@ -93,6 +101,8 @@ export class StreamApp {
       rebalancedCommits: this.#rebalanced,
       tasksCreated: tm.created,
       tasksClosed: tm.closed,
+      transactionsCommitted: tx.committed,
+      transactionsAborted: tx.aborted,
     };
   }
 
@@ -140,6 +150,10 @@ export class StreamApp {
     const outputs = p.collector.take();
     if (outputs.length === 0 && offsets.length === 0) return;
     const outcome = await p.delivery.commitBatch(outputs, offsets);
+    if (outcome === 'aborted') {
+      await this.#rewind(byTask);
+      return;
+    }
     if (outcome === 'rebalanced') {
       this.#rebalanced++;
       return;
@@ -148,6 +162,23 @@ export class StreamApp {
     for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
     if (batchChannel.hasSubscribers) {
       batchChannel.publish({ applicationId: this.applicationId, records: records.length, outputs: outputs.length, durationMs: performance.now() - started });
+    }
+  }
+
+  /**
+   * After an aborted transaction: seeks the batch's partitions back to their committed offsets
+   * (or, never committed, to the batch's first record) and rebuilds every task (all of them may
+   * have emitted into the aborted transaction, punctuators included), dropping anything their
+   * closing processors emitted.
+   */
+  async #rewind(byTask: ReadonlyMap<StreamTask, readonly LogRecord[]>): Promise<void> {
+    const p = this.#parts;
+    const batch = [...byTask].map(([task, list]) => ({ topic: task.topic, partition: task.partition, first: list[0]!.offset }));
+    const committed = batch.length === 0 ? [] : await p.consumer.committed(batch.map(({ topic, partition }) => ({ topic, partition })));
+    await p.tasks.rebuild();
+    p.collector.take();
+    for (const [i, b] of batch.entries()) {
+      await p.consumer.seek({ topic: b.topic, partition: b.partition }, { offset: committed[i]?.offset ?? b.first });
     }
   }
 

@@ -1,24 +1,35 @@
 /**
  * How a batch's outputs and input offsets reach the log. At-least-once: produce the outputs, wait
  * for their acknowledgement, then commit the offsets; a crash in between re-processes the batch
- * (duplicates, never losses). The exactly-once mode (next step of issue 4) implements the same
- * interface with one log Transaction per batch: `tx.send(outputs)`, `tx.sendOffsets({ groupId,
- * offsets, consumer })` for fencing, `tx.commit()`, and on failure `abort()` plus a rewind of the
- * tasks to the committed offsets.
+ * (duplicates, never losses). Exactly-once (delivery-eos.ts) implements the same interface with
+ * one log Transaction per batch: outputs (sinks, repartition topics, changelog writes — everything
+ * a task hands its collector) and input offsets, all visible or none.
  */
 import { isSluiceError } from '../../errors.ts';
 import type { Consumer, Producer, ProducerRecord, TopicPartitionOffset } from '../../log/types.ts';
 
-/** What happened to a batch's commit. */
-export type CommitOutcome = 'committed' | 'rebalanced';
+/**
+ * What happened to a batch's commit:
+ * - `committed`: outputs and offsets are durable;
+ * - `rebalanced` (at-least-once): the outputs are durable but the offsets were not committed because
+ *   the group moved on (the new owner re-processes those records);
+ * - `aborted` (exactly-once): nothing of the batch is visible; the caller must rewind the batch's
+ *   partitions to their committed offsets and rebuild the tasks' in-memory state.
+ */
+export type CommitOutcome = 'committed' | 'rebalanced' | 'aborted';
+
+/** Transactions a delivery ended (both 0 for at-least-once). */
+export interface TransactionCounts {
+  readonly committed: number;
+  readonly aborted: number;
+}
 
 /** Commits batches. */
 export interface Delivery {
-  /**
-   * Makes a batch durable: outputs first, then input offsets. Resolves `rebalanced` when the group
-   * moved on and the offsets could not be committed (the new owner re-processes those records).
-   */
+  /** Makes a batch durable: outputs first, then input offsets (or both atomically). */
   commitBatch(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome>;
+  /** Transactions committed and aborted so far. */
+  transactions(): TransactionCounts;
   close(): Promise<void>;
 }
 
@@ -42,6 +53,10 @@ export class AtLeastOnceDelivery implements Delivery {
       if (isSluiceError(error) && error.retriable) return 'rebalanced';
       throw error;
     }
+  }
+
+  transactions(): TransactionCounts {
+    return { committed: 0, aborted: 0 };
   }
 
   close(): Promise<void> {

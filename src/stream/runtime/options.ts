@@ -6,8 +6,11 @@ import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { Log, OffsetReset } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
 
-/** Delivery guarantees. `exactly-once` is reserved for the transactional mode (issue 4, next step). */
-export const DeliveryMode = { atLeastOnce: 'at-least-once' } as const;
+/**
+ * Delivery guarantees. `at-least-once`: outputs are produced, then offsets committed (a crash may
+ * duplicate outputs). `exactly-once`: one log transaction per batch (delivery-eos.ts).
+ */
+export const DeliveryMode = { atLeastOnce: 'at-least-once', exactlyOnce: 'exactly-once' } as const;
 /** How outputs and input offsets are committed. */
 export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
 
@@ -19,6 +22,12 @@ export interface RunOptions {
   readonly applicationId: string;
   /** Default `at-least-once`. */
   readonly delivery?: DeliveryMode;
+  /**
+   * Stable name of this instance within the application (exactly-once: the transactional id is
+   * `<applicationId>-<instanceId>`, so a restarted instance fences its predecessor). Give every
+   * instance its own and keep it across restarts. Default: random per run.
+   */
+  readonly instanceId?: string;
   /** Wall clock for punctuation. Default: the system clock. */
   readonly clock?: Clock;
   /** Largest batch of input records per poll (the bound of in-flight input). Default 1 000. */
@@ -64,8 +73,11 @@ export function validateRunOptions(options: RunOptions): void {
   if (typeof options.applicationId !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(options.applicationId)) {
     throw invalid('applicationId', `must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.applicationId)}`);
   }
-  if (options.delivery !== undefined && options.delivery !== 'at-least-once') {
-    throw invalid('delivery', `must be 'at-least-once' (exactly-once is not available yet), got ${JSON.stringify(options.delivery)}`);
+  if (options.delivery !== undefined && options.delivery !== 'at-least-once' && options.delivery !== 'exactly-once') {
+    throw invalid('delivery', `must be 'at-least-once' or 'exactly-once', got ${JSON.stringify(options.delivery)}`);
+  }
+  if (options.instanceId !== undefined && (typeof options.instanceId !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(options.instanceId))) {
+    throw invalid('instanceId', `must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.instanceId)}`);
   }
   for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions'] as const) {
     positiveInt(name, options[name]);

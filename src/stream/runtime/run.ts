@@ -3,11 +3,16 @@
  * internal topics, joins the consumer group `applicationId` (tasks follow the group's assignment)
  * and starts the processing loop.
  */
+import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.ts';
+import { GlobalStores } from '../state/global-stores.ts';
+import { LogStateReaders } from '../state/readers.ts';
+import { prepareStateTopics } from '../state/topics.ts';
 import { BufferCollector } from '../task/collector.ts';
 import type { Topology } from '../topology/topology.ts';
 import { StreamApp } from './app.ts';
-import { AtLeastOnceDelivery } from './delivery.ts';
+import { AtLeastOnceDelivery, type Delivery } from './delivery.ts';
+import { ExactlyOnceDelivery } from './delivery-eos.ts';
 import { RUN_DEFAULTS, validateRunOptions, type RunOptions } from './options.ts';
 import { TaskManager } from './task-manager.ts';
 import { prepareTopics } from './topics.ts';
@@ -26,27 +31,39 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
   const { log, applicationId } = options;
   const clock = options.clock ?? systemClock;
   const inputs = await prepareTopics(log.admin, topology, applicationId, options.internalTopicPartitions);
+  await prepareStateTopics(log.admin, topology, applicationId);
+  const readers = new LogStateReaders(log);
+  const globals = new GlobalStores(topology.stores.values(), readers);
+  await globals.restore();
   const collector = new BufferCollector();
-  const tasks = new TaskManager({ topology, applicationId, clock, collector });
+  const tasks = new TaskManager({ topology, applicationId, clock, collector, state: { readers, globals } });
   const consumer = log.consumer({
     groupId: applicationId,
     autoOffsetReset: o.autoOffsetReset,
     maxPollRecords: o.maxBatchRecords,
     sessionTimeoutMs: o.sessionTimeoutMs,
     heartbeatIntervalMs: o.heartbeatIntervalMs,
+    isolationLevel: 'read_committed',
   });
-  const producer = log.producer({ acks: 'all' });
+  let delivery: Delivery;
+  if (o.delivery === 'exactly-once') {
+    const transactionalId = `${applicationId}-${options.instanceId ?? randomUUID()}`;
+    delivery = new ExactlyOnceDelivery({ groupId: applicationId, consumer, producer: () => log.producer({ acks: 'all', transactionalId }) });
+  } else {
+    delivery = new AtLeastOnceDelivery(log.producer({ acks: 'all' }), consumer);
+  }
   try {
     await consumer.subscribe(inputs, tasks);
   } catch (error) {
     await consumer.close();
-    await producer.close();
+    await delivery.close();
+    await globals.close();
     throw error;
   }
-  return new StreamApp({
+  const app = new StreamApp({
     applicationId,
     consumer,
-    delivery: new AtLeastOnceDelivery(producer, consumer),
+    delivery,
     tasks,
     collector,
     clock,
@@ -54,4 +71,7 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     pollTimeoutMs: o.pollTimeoutMs,
     onError: options.onError,
   });
+  const closeGlobals = (): Promise<void> => globals.close();
+  void app.stopped().then(closeGlobals, closeGlobals);
+  return app;
 }

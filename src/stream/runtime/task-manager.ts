@@ -5,6 +5,7 @@
  */
 import type { RebalanceListener, TopicPartition } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
+import type { TaskStateContext } from '../state/task-stores.ts';
 import type { RecordCollector } from '../task/collector.ts';
 import { StreamTask, taskId } from '../task/task.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -15,6 +16,8 @@ export interface TaskManagerOptions {
   readonly applicationId: string;
   readonly clock: Clock;
   readonly collector: RecordCollector;
+  /** Where task stores restore from (changelogs, table topics) and the instance's global tables. */
+  readonly state?: TaskStateContext;
 }
 
 /** Owns the tasks of the partitions assigned to this instance. */
@@ -41,18 +44,32 @@ export class TaskManager implements RebalanceListener {
     return this.#tasks.get(taskId(tp.topic, tp.partition));
   }
 
-  onAssigned(partitions: readonly TopicPartition[]): void {
-    const { topology, applicationId, clock, collector } = this.#options;
+  /** Creates the tasks of newly assigned partitions and restores their stores before any batch. */
+  async onAssigned(partitions: readonly TopicPartition[]): Promise<void> {
+    const { topology, applicationId, clock, collector, state } = this.#options;
     for (const tp of partitions) {
       const id = taskId(tp.topic, tp.partition);
       if (this.#tasks.has(id)) continue;
-      this.#tasks.set(id, new StreamTask({ topology, applicationId, topic: tp.topic, partition: tp.partition, clock, collector }));
+      const task = new StreamTask({ topology, applicationId, topic: tp.topic, partition: tp.partition, clock, collector, ...(state === undefined ? {} : { state }) });
+      this.#tasks.set(id, task);
       this.created++;
+      await task.restoreState();
     }
   }
 
   async onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
     for (const tp of partitions) await this.#close(taskId(tp.topic, tp.partition));
+  }
+
+  /**
+   * Replaces every live task by a fresh one for the same partition (exactly-once, after an aborted
+   * transaction): the old graphs' in-memory state, which saw the aborted batch, is dropped, and the
+   * new tasks start from what the log holds.
+   */
+  async rebuild(): Promise<void> {
+    const partitions = this.tasks().map((t) => ({ topic: t.topic, partition: t.partition }));
+    await this.closeAll();
+    await this.onAssigned(partitions);
   }
 
   /** Closes every task. */

@@ -27,6 +27,8 @@ export interface TaskMetrics {
   readonly committedOffset: number | null;
   /** Processing time per record in ms, averaged over each batch: last batch, mean, max. */
   readonly processingLatencyMs: { readonly last: number; readonly avg: number; readonly max: number };
+  /** Entries per state store of the task (keyValue stores and tables), by store name. */
+  readonly stateEntries: Readonly<Record<string, number>>;
 }
 
 /** The mutable counters behind {@link TaskMetrics}. */
@@ -54,7 +56,7 @@ export class TaskMetricsRecorder {
   }
 
   /** A frozen snapshot. */
-  snapshot(task: { readonly id: string; readonly topic: string; readonly partition: number; readonly streamTime: number }): TaskMetrics {
+  snapshot(task: { readonly id: string; readonly topic: string; readonly partition: number; readonly streamTime: number }, stateEntries: Readonly<Record<string, number>> = {}): TaskMetrics {
     return Object.freeze({
       taskId: task.id,
       topic: task.topic,
@@ -72,6 +74,7 @@ export class TaskMetricsRecorder {
         avg: this.#latencyRecords === 0 ? 0 : this.#latencyTotalMs / this.#latencyRecords,
         max: this.#latencyMax,
       }),
+      stateEntries: Object.freeze(stateEntries),
     });
   }
 }

@@ -14,6 +14,7 @@ import { buildGraph, type TaskGraph } from '../processor/graph.ts';
 import type { MaybePromise } from '../processor/maybe-async.ts';
 import { PunctuationSchedules } from '../processor/punctuation.ts';
 import type { TaskServices } from '../processor/services.ts';
+import { TaskStores, type TaskStateContext } from '../state/task-stores.ts';
 import type { AnyRecord, SourceNode } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { RecordCollector } from './collector.ts';
@@ -29,6 +30,8 @@ export interface TaskOptions {
   readonly partition: number;
   readonly clock: Clock;
   readonly collector: RecordCollector;
+  /** Where stores restore from (absent: stores start empty and are never restored). */
+  readonly state?: TaskStateContext;
 }
 
 /** Id of the task for `topic`/`partition`. */
@@ -46,6 +49,7 @@ export class StreamTask {
   readonly #graph: TaskGraph;
   readonly #schedules = new PunctuationSchedules();
   readonly #metrics = new TaskMetricsRecorder();
+  readonly #stores: TaskStores;
   #streamTime = UNKNOWN_STREAM_TIME;
   #nextOffset: number | null = null;
   /** The batch being processed, to find the original bytes of a failed record. */
@@ -60,6 +64,15 @@ export class StreamTask {
     const source = options.topology.sourceFor(options.topic, options.applicationId);
     if (source === undefined) throw new Error(`no source reads topic '${options.topic}'`);
     this.#source = source;
+    this.#stores = new TaskStores({
+      topology: options.topology,
+      applicationId: options.applicationId,
+      sourceNode: source.name,
+      partition: options.partition,
+      context: options.state,
+      send: (record) => this.#send(record),
+      timestamp: () => (this.#streamTime === UNKNOWN_STREAM_TIME ? options.clock.now() : this.#streamTime),
+    });
     this.#graph = buildGraph(options.topology, source, this.#services());
   }
 
@@ -75,7 +88,17 @@ export class StreamTask {
 
   /** A snapshot of the task's metrics. */
   metrics(): TaskMetrics {
-    return this.#metrics.snapshot(this);
+    return this.#metrics.snapshot(this, this.#stores.sizes());
+  }
+
+  /** Rebuilds the task's stores from their changelogs; call before the first batch. */
+  restoreState(): Promise<void> {
+    return this.#stores.restore();
+  }
+
+  /** The task's own stores (keyValue stores and tables), by name. */
+  stores(): TaskStores {
+    return this.#stores;
   }
 
   /** Notes that `offset` was committed (for metrics). */
@@ -92,6 +115,7 @@ export class StreamTask {
     const started = performance.now();
     this.#batch = records;
     try {
+      if (this.#stores.hasFeeds) await this.#stores.catchUp();
       for (const raw of records) {
         this.#metrics.recordsIn++;
         const r = this.#processOne(raw);
@@ -140,6 +164,7 @@ export class StreamTask {
         errors.push(error);
       }
     }
+    await this.#stores.close().catch((error: unknown) => errors.push(error));
     return errors;
   }
 
@@ -232,6 +257,7 @@ export class StreamTask {
       countOutput: () => this.#metrics.recordsOut++,
       schedule: (node: string, type: PunctuationType, intervalMs: number, punctuator: Punctuator): Cancellable =>
         this.#schedules.add(node, type, intervalMs, punctuator, type === 'stream-time' ? this.#streamTime : clock.now()),
+      store: (node, name) => this.#stores.get(node, name),
     };
   }
 }

@@ -4,6 +4,9 @@
  * topics, read what the topology wrote to output topics, advance the wall clock to fire wall-clock
  * punctuation; stream time follows the piped records' timestamps. Records written to repartition
  * topics (and to any topic the topology also reads) are processed before `pipe` returns.
+ * State stores (and their changelogs, as topics `<id>-<store>-changelog`), tables and global tables
+ * work as in the runtime: pipe records into a table's topic to update it, read any store with
+ * `driver.store(name)` (a view over every task's store of that name).
  *
  *     const driver = new TopologyTestDriver(app);
  *     const input = driver.input('in');                  // codecs of the source
@@ -18,6 +21,13 @@ import { ManualClock } from '../clock.ts';
 import { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import { StreamTask, taskId } from '../task/task.ts';
+import { GlobalStores } from '../state/global-stores.ts';
+import { MemoryStateReaders } from '../state/readers.ts';
+import { changelogTopic } from '../state/spec.ts';
+import type { KeyValueStore } from '../state/store.ts';
+import type { TaskStateContext } from '../state/task-stores.ts';
+import { storeOwners } from '../state/wiring.ts';
+import { resolveTopic } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
 import { MemoryTopics } from './memory-topics.ts';
 import { TestInputTopic, TestOutputTopic } from './topics.ts';
@@ -41,19 +51,63 @@ export class TopologyTestDriver {
   readonly #topics: MemoryTopics;
   readonly #tasks = new Map<string, StreamTask>();
   readonly #collector = new BufferCollector();
+  readonly #state: TaskStateContext;
   #closed = false;
 
   constructor(topology: Topology, options: TestDriverOptions = {}) {
     this.#topology = topology;
     this.applicationId = options.applicationId ?? 'test-app';
-    this.#topics = new MemoryTopics(options.partitions);
+    const partitions: Record<string, number> = { ...options.partitions };
+    for (const [store, owner] of storeOwners(topology.nodes, topology.stores)) {
+      const topic = changelogTopic(this.applicationId, store);
+      partitions[topic] ??= partitions[resolveTopic(owner.topic, this.applicationId)] ?? 1;
+    }
+    this.#topics = new MemoryTopics(partitions);
     this.clock = new ManualClock(options.wallClockStart ?? 0);
+    const readers = new MemoryStateReaders((topic) => this.#topics.read(topic));
+    this.#state = { readers, globals: new GlobalStores(topology.stores.values(), readers) };
+  }
+
+  /**
+   * A state store, table or global table by store name, read across every task (partition) that
+   * has it; `partition` picks one task's store.
+   */
+  store<K = unknown, V = unknown>(name: string, partition?: number): KeyValueStore<K, V> {
+    const global = this.#state.globals?.get(name);
+    if (global !== undefined) return global as unknown as KeyValueStore<K, V>;
+    if (!this.#topology.stores.has(name)) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `this topology has no store '${name}'`);
+    const stores = () =>
+      [...this.#tasks.values()]
+        .filter((t) => partition === undefined || t.partition === partition)
+        .map((t) => t.stores().local().get(name) as KeyValueStore<K, V> | undefined)
+        .filter((s) => s !== undefined);
+    const readOnly = (): never => {
+      throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `driver.store('${name}') is read-only; write through the topology`);
+    };
+    return {
+      name,
+      get: (key) => {
+        for (const s of stores()) {
+          const v = s.get(key);
+          if (v !== undefined) return v;
+        }
+        return undefined;
+      },
+      put: readOnly,
+      delete: readOnly,
+      get size() {
+        return stores().reduce((n, s) => n + s.size, 0);
+      },
+      *entries() {
+        for (const s of stores()) yield* s.entries();
+      },
+    };
   }
 
   /** An input topic; codecs default to those of the source that reads it. */
   input<K = unknown, V = unknown>(topic: string, codecs?: { readonly key: Codec<K>; readonly value: Codec<V> }): TestInputTopic<K, V> {
-    const source = this.#topology.sourceFor(topic, this.applicationId);
-    if (source === undefined) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `no source of this topology reads topic '${topic}'`);
+    const source = this.#topology.sourceFor(topic, this.applicationId) ?? [...this.#topology.stores.values()].find((s) => s.topic === topic);
+    if (source === undefined) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `no source or table of this topology reads topic '${topic}'`);
     const key = codecs?.key ?? (source.keyCodec as Codec<K>);
     const value = codecs?.value ?? (source.valueCodec as Codec<V>);
     return new TestInputTopic<K, V>(topic, key, value, (record) => this.pipeRaw(record));
@@ -72,19 +126,28 @@ export class TopologyTestDriver {
     this.#assertOpen();
     const list = Array.isArray(records) ? (records as readonly ProducerRecord[]) : [records as ProducerRecord];
     const batches = new Map<string, LogRecord[]>();
+    let tableUpdates = false;
     for (const record of list) {
       const stored = this.#topics.append(record, this.clock.now());
+      if (this.#topology.sourceFor(stored.topic, this.applicationId) === undefined) {
+        tableUpdates = true;
+        continue;
+      }
       const id = taskId(stored.topic, stored.partition);
       batches.set(id, [...(batches.get(id) ?? []), stored]);
     }
+    if (tableUpdates) {
+      for (const task of this.#tasks.values()) await task.stores().catchUp();
+      await this.#state.globals?.catchUp();
+    }
     const queue: LogRecord[] = [];
     for (const batch of batches.values()) {
-      await this.#task(batch[0]!.topic, batch[0]!.partition).process(batch);
+      await (await this.#task(batch[0]!.topic, batch[0]!.partition)).process(batch);
       this.#route(queue);
     }
     while (queue.length > 0) {
       const raw = queue.shift()!;
-      await this.#task(raw.topic, raw.partition).process([raw]);
+      await (await this.#task(raw.topic, raw.partition)).process([raw]);
       this.#route(queue);
     }
   }
@@ -100,7 +163,7 @@ export class TopologyTestDriver {
     }
     while (queue.length > 0) {
       const raw = queue.shift()!;
-      await this.#task(raw.topic, raw.partition).process([raw]);
+      await (await this.#task(raw.topic, raw.partition)).process([raw]);
       this.#route(queue);
     }
   }
@@ -135,12 +198,13 @@ export class TopologyTestDriver {
     }
   }
 
-  #task(topic: string, partition: number): StreamTask {
+  async #task(topic: string, partition: number): Promise<StreamTask> {
     const id = taskId(topic, partition);
     let task = this.#tasks.get(id);
     if (task === undefined) {
-      task = new StreamTask({ topology: this.#topology, applicationId: this.applicationId, topic, partition, clock: this.clock, collector: this.#collector });
+      task = new StreamTask({ topology: this.#topology, applicationId: this.applicationId, topic, partition, clock: this.clock, collector: this.#collector, state: this.#state });
       this.#tasks.set(id, task);
+      await task.restoreState();
     }
     return task;
   }

@@ -5,6 +5,9 @@
  * node and the reason.
  */
 import type { Codec } from '../../log/codecs/codec.ts';
+import { storeSpec, type StoreKind, type StoreOptions, type StoreSpec } from '../state/spec.ts';
+import { validateStores } from '../state/wiring.ts';
+import { Table } from '../table/table.ts';
 import { errorPolicy, type ErrorPolicyOptions } from './error-policy.ts';
 import type { NodeSpec, TimestampExtractor, TopologyNode } from './nodes.ts';
 import { Stream } from './stream.ts';
@@ -37,6 +40,7 @@ export class TopologyBuilder {
   readonly #names = new Set<string>();
   readonly #sourceTopics = new Set<string>();
   readonly #repartitionPartitions = new Map<string, number>();
+  readonly #stores = new Map<string, StoreSpec>();
   readonly #options: TopologyOptions;
   #counter = 0;
   #built = false;
@@ -64,14 +68,54 @@ export class TopologyBuilder {
     return new Stream<K, V>(this, name, { key: options.key, value: options.value });
   }
 
+  /**
+   * Declares a key-value state store; processors that list it (`process(supplier, { stores: [name] })`)
+   * get it with `context.getStore(name)`. Each task has its own, logged to the compacted topic
+   * `<applicationId>-<name>-changelog` and restored from it when the task starts or moves.
+   */
+  addStore<K, V>(options: StoreOptions<K, V>): void {
+    this.#addStore('keyValue', options, null);
+  }
+
+  /**
+   * Reads `topic` as a table (latest value per key) for stream–table joins. The task of stream
+   * partition n reads partition n of the table, so the joined stream must be co-partitioned with
+   * it (same partition count, same key; `run()` checks the counts). The topic is its own changelog.
+   */
+  table<K, V>(topic: string, options: SourceOptions<K, V> & { readonly store?: string }): Table<K, V> {
+    return this.#table('table', topic, options);
+  }
+
+  /** Reads every partition of `topic` as a table on every instance (device registry, models). */
+  globalTable<K, V>(topic: string, options: SourceOptions<K, V> & { readonly store?: string }): Table<K, V> {
+    return this.#table('global', topic, options);
+  }
+
+  #table<K, V>(kind: StoreKind, topic: string, options: SourceOptions<K, V> & { readonly store?: string }): Table<K, V> {
+    if (typeof topic !== 'string' || topic.length === 0) throw invalidTopology(`${kind === 'table' ? 'table' : 'globalTable'}(): topic must be a non-empty string`);
+    const store = options?.store ?? `${topic}-${kind === 'table' ? 'table' : 'global'}`;
+    for (const s of this.#stores.values()) if (s.topic === topic) throw invalidTopology(`topic '${topic}' is already read as table '${s.name}'; reuse that table`);
+    this.#addStore(kind, { name: store, key: options.key, value: options.value }, topic);
+    return new Table<K, V>({ store, kind, key: options.key, value: options.value, updates: null });
+  }
+
+  #addStore<K, V>(kind: StoreKind, options: StoreOptions<K, V>, topic: string | null): void {
+    if (this.#built) throw invalidTopology('this topology was already built; start a new one with topology()');
+    const spec = storeSpec(kind, options, topic);
+    if (this.#stores.has(spec.name)) throw invalidTopology(`store name '${spec.name}' is used twice`, { store: spec.name });
+    this.#stores.set(spec.name, spec);
+  }
+
   /** Freezes the graph; the builder cannot be changed afterwards. */
   build(): Topology {
     if (this.#nodes.length === 0) throw invalidTopology('a topology needs at least one source: call stream(topic, codecs)');
+    validateStores(this.#nodes, this.#stores);
     this.#built = true;
     return new Topology({
       nodes: this.#nodes,
       errors: errorPolicy(this.#options.errors),
       repartitionPartitions: this.#repartitionPartitions,
+      stores: this.#stores,
     });
   }
 

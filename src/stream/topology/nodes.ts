@@ -93,6 +93,8 @@ export interface MapAsyncNode extends Base {
 export interface ProcessNode extends Base {
   readonly kind: 'process';
   readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
+  /** Names of the state stores the processor uses (`context.getStore`). */
+  readonly stores?: readonly string[];
 }
 
 /** Encodes records and produces them to a topic. */

@@ -7,6 +7,9 @@
 import type { Codec } from '../../log/codecs/codec.ts';
 import type { ProcessorSupplier } from '../processor/api.ts';
 import type { KeyValue, StreamRecord } from '../record.ts';
+import { GroupedStream } from '../table/grouped.ts';
+import { joinProcessor, type JoinOptions } from '../table/join.ts';
+import type { Table } from '../table/table.ts';
 import type { TopologyBuilder } from './builder.ts';
 import type { AnyRecord, ChildSpec, NodeSpec } from './nodes.ts';
 import { assertCodec, assertFunction, assertInteger, invalidTopology } from './validate.ts';
@@ -40,6 +43,15 @@ export interface BranchOptions<D extends string> extends NamedOptions {
   /** Name of a branch that gets the records no predicate matched (otherwise they are dropped). */
   readonly default?: D;
 }
+
+/** Options of {@link Stream.process}. */
+export interface ProcessOptions extends NamedOptions {
+  /** Names of the state stores (from `builder.addStore`) the processor uses. */
+  readonly stores?: readonly string[];
+}
+
+/** Options of {@link Stream.groupByKey} and {@link Stream.groupBy}: codecs of the grouped records. */
+export type GroupOptions<K, V> = RepartitionOptions<K, V>;
 
 /** Default of {@link MapAsyncOptions.concurrency}. */
 export const MAP_ASYNC_DEFAULT_CONCURRENCY = 8;
@@ -154,11 +166,57 @@ export class Stream<K, V> {
     return new Stream<K, V>(this.#builder, name, { key, value }, this.keyChanged || list.some((s) => s.keyChanged));
   }
 
-  /** Runs a low-level {@link Processor} per task (custom logic, punctuation). */
-  process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, options?: NamedOptions): Stream<K2, V2> {
+  /** Runs a low-level {@link Processor} per task (custom logic, punctuation, state stores). */
+  process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, options?: ProcessOptions): Stream<K2, V2> {
     assertFunction('process()', supplier);
-    const node = { kind: 'process', name: options?.name, supplier } as const;
+    const stores = options?.stores;
+    if (stores !== undefined && (!Array.isArray(stores) || stores.some((s) => typeof s !== 'string'))) throw invalidTopology('process().stores must be an array of store names');
+    const node = { kind: 'process', name: options?.name, supplier, ...(stores === undefined ? {} : { stores: Object.freeze([...stores]) }) } as const;
     return this.#add(node as ChildSpec, {}, true);
+  }
+
+  /**
+   * Groups the records by their key for an aggregation (`count`, `reduce`, `aggregate`). If the key
+   * may have changed since the source, the records are first repartitioned through an internal
+   * topic (codecs from the options, else the stream's own).
+   */
+  groupByKey(options: GroupOptions<K, V> = {}): GroupedStream<K, V> {
+    const s = this.keyChanged ? this.repartition(options) : this;
+    const { key, value } = s.#sinkCodecs('groupByKey()', options);
+    return new GroupedStream<K, V>(s.#builder, s, key as Codec<K>, value as Codec<V>);
+  }
+
+  /** Groups the records by a new key computed from each (always repartitions; pass the key codec). */
+  groupBy<K2>(fn: (record: StreamRecord<K, V>) => K2, options: GroupOptions<K2, V> & { readonly key: Codec<K2> }): GroupedStream<K2, V> {
+    return this.selectKey(fn).groupByKey(options);
+  }
+
+  /**
+   * Joins each record with the table's value for its key; records without one are dropped. A
+   * table from `builder.table()` must be co-partitioned with this stream (if the key changed, the
+   * stream is repartitioned first); a global table can be looked up by any key (`options.key`).
+   */
+  join<KT, VT, VR>(table: Table<KT, VT>, joiner: (value: V, tableValue: VT, record: StreamRecord<K, V>) => VR, options: JoinOptions<K, V, KT> = {}): Stream<K, VR> {
+    return this.#join(table, joiner as (value: V, tableValue: VT | undefined, record: StreamRecord<K, V>) => VR, false, options);
+  }
+
+  /** Like {@link join}, but records without a table value are kept (`tableValue` undefined). */
+  leftJoin<KT, VT, VR>(table: Table<KT, VT>, joiner: (value: V, tableValue: VT | undefined, record: StreamRecord<K, V>) => VR, options: JoinOptions<K, V, KT> = {}): Stream<K, VR> {
+    return this.#join(table, joiner, true, options);
+  }
+
+  #join<KT, VT, VR>(table: Table<KT, VT>, joiner: (value: V, tableValue: VT | undefined, record: StreamRecord<K, V>) => VR, left: boolean, options: JoinOptions<K, V, KT>): Stream<K, VR> {
+    const op = left ? 'leftJoin()' : 'join()';
+    if (typeof table?.store !== 'string' || typeof table.kind !== 'string') throw invalidTopology(`${op}: the first argument must be a table`);
+    assertFunction(op, joiner);
+    if (options.key !== undefined) {
+      assertFunction(`${op}.key`, options.key);
+      if (table.kind !== 'global') throw invalidTopology(`${op}: options.key is for global tables only; re-key and repartition the stream to join a co-partitioned table by another key`);
+    }
+    const s = table.kind !== 'global' && this.keyChanged ? this.repartition() : this;
+    const supplier = joinProcessor<K, V, KT, VT, VR>(table.store, joiner, left, options.key);
+    const node = { kind: 'process', name: options.name, supplier, stores: Object.freeze([table.store]) } as const;
+    return s.#add(node as ChildSpec, { key: s.#codecs.key as Codec<K> | undefined }, false);
   }
 
   /**

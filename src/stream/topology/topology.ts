@@ -4,6 +4,7 @@
  * Sub-topologies are the connected parts of the graph; repartition topics cut the graph between
  * them (a repartition sink ends one, its source starts another).
  */
+import type { StoreSpec } from '../state/spec.ts';
 import type { ErrorPolicy } from './error-policy.ts';
 import { describeTopology } from './describe.ts';
 import { resolveTopic, type SinkNode, type SourceNode, type TopicRef, type TopologyNode } from './nodes.ts';
@@ -16,15 +17,23 @@ export class Topology {
   readonly errors: ErrorPolicy;
   /** Partition count of each internal repartition topic that set one (logical name → count). */
   readonly repartitionPartitions: ReadonlyMap<string, number>;
+  /** State stores, tables and global tables, by store name. */
+  readonly stores: ReadonlyMap<string, StoreSpec>;
   readonly #byName: ReadonlyMap<string, TopologyNode>;
   readonly #children: ReadonlyMap<string, readonly string[]>;
   readonly #subtopologies: readonly (readonly string[])[];
 
   /** Made by the builder; use {@link topology} instead. */
-  constructor(options: { nodes: readonly TopologyNode[]; errors: ErrorPolicy; repartitionPartitions: ReadonlyMap<string, number> }) {
+  constructor(options: {
+    nodes: readonly TopologyNode[];
+    errors: ErrorPolicy;
+    repartitionPartitions: ReadonlyMap<string, number>;
+    stores?: ReadonlyMap<string, StoreSpec>;
+  }) {
     this.nodes = Object.freeze([...options.nodes]);
     this.errors = options.errors;
     this.repartitionPartitions = new Map(options.repartitionPartitions);
+    this.stores = new Map(options.stores ?? []);
     this.#byName = new Map(this.nodes.map((n) => [n.name, n]));
     const children = new Map<string, string[]>(this.nodes.map((n) => [n.name, []]));
     for (const n of this.nodes) for (const p of n.parents) children.get(p)!.push(n.name);

@@ -1,5 +1,5 @@
 /**
- * One metric's online pipeline in the `sluice-nab` detector: four views of the value, each turned
+ * One metric's online pipeline in the `sluice-nab` detector: five views of the value, each turned
  * into a tail probability, combined into one p-value for the metric.
  *
  * Views:
@@ -11,14 +11,17 @@
  *    range (graded form of the "spatial anomaly" rule in Numenta's NAB detector, Ahmad et al. 2017):
  *    an excess of `spatialTol` maps to p = pFloor, smaller excesses log-linearly towards 1;
  * 4. seasonal: distance to a per-time-of-day profile (`season` buckets per day, optionally per day of
- *    the week), the context conditioning of CAD OSE and of HTM's time-of-day encoder made explicit.
- * Views 1, 2 and 4 pass through the anomaly likelihood (likelihood.ts); the metric's p-value is the
+ *    the week), the context conditioning of CAD OSE and of HTM's time-of-day encoder made explicit;
+ * 5. multi-scale context: the context model on block means of 2, 4, 8 records (multiscale.ts), with
+ *    its own likelihoods.
+ * Views 1, 2, 4 and 5 pass through anomaly likelihoods (likelihood.ts); the metric's p-value is the
  * Bonferroni-corrected minimum over the enabled views.
  *
  * Input values are clamped to ±1e150 so the arithmetic stays finite; the caller skips non-finite
  * values, and a non-finite timestamp skips only the seasonal view.
  */
 import { contextSeed, newContext, updateContext, type ContextState } from './context-model.ts';
+import { newScales, updateScales, type ScaleState } from './multiscale.ts';
 import { newLikelihood, updateLikelihood, type LikelihoodParams, type LikelihoodState } from './likelihood.ts';
 import type { NabParams } from './params.ts';
 
@@ -41,6 +44,8 @@ export interface FeatureState {
   profSeen: number[];
   sdev: number;
   seaLik: LikelihoodState;
+  /** Multi-scale context view, one state per scale. */
+  scales: ScaleState[];
 }
 
 const DAY_MS = 86_400_000;
@@ -72,6 +77,7 @@ export function newFeature(p: NabParams): FeatureState {
     profSeen: new Array<number>(buckets).fill(0),
     sdev: 0,
     seaLik: newLikelihood(lik),
+    scales: newScales(p),
   };
 }
 
@@ -105,31 +111,15 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
   let rawCtx = 0;
   for (let k = 0; k < p.ensemble; k++) rawCtx += updateContext(s.contexts[k]!, p, q, contextSeed(p.seed + k));
   const pCtx = updateLikelihood(s.ctxLik, lik, rawCtx / p.ensemble);
-  const MSL = (globalThis as any).__ms as { m: number; k: number; short: number }[] | undefined;
-  let pMs = 1;
-  if (MSL) {
-    const zs = ((s as any).ms ??= MSL.map((MS) => ({ sum: 0, c: 0, tabs: Array.from({ length: MS.k }, () => newContext({ ...p, table: (globalThis as any).__mt ?? Math.round(p.table / MS.m) })), lik: newLikelihood({ ...lik, short: MS.short }), p: 1 })));
-    MSL.forEach((MS, j) => {
-      const z = zs[j];
-      z.sum += x; z.c++;
-      const T = (globalThis as any).__mt ?? Math.round(p.table / MS.m);
-      (z.pp ??= { ...p, table: T });
-      if (z.c === MS.m) {
-        const mean = z.sum / MS.m; z.sum = 0; z.c = 0;
-        const qq = range > 0 ? Math.min(p.bins - 1, Math.max(0, Math.floor(((mean - s.min) / range) * p.bins))) : 0;
-        let r = 0;
-        for (let k = 0; k < MS.k; k++) r += updateContext(z.tabs[k], z.pp, qq, contextSeed(500 + 50 * j + k));
-        z.p = updateLikelihood(z.lik, { ...lik, short: MS.short }, r / MS.k);
-      }
-      pMs = Math.min(pMs, z.p * MSL.length);
-    });
-  }
 
   // View 2: residual against the level forecast.
   const err = Math.abs(x - s.level);
   const pRes = updateLikelihood(s.resLik, lik, squash(err / (s.dev > 0 ? s.dev : tiny), p.devHalf));
   s.level += p.levelAlpha * (x - s.level);
   s.dev += p.devAlpha * (err - s.dev);
+
+  // View 5: multi-scale context, over the same range as view 1 (before this value).
+  const pScale = (p.views & 16) !== 0 ? updateScales(s.scales, p, x, s.min, s.max) : 1;
 
   // View 3: spatial novelty against the range seen before this value.
   const excess = s.n > 1 && range > 0 ? Math.max(x - s.max, s.min - x, 0) / range : 0;
@@ -153,11 +143,12 @@ export function updateFeature(s: FeatureState, p: NabParams, value: number, ts: 
     }
   }
 
-  let best = pMs;
+  let best = 1;
   if ((p.views & 1) !== 0) best = Math.min(best, pCtx);
   if ((p.views & 2) !== 0) best = Math.min(best, pRes);
   if ((p.views & 4) !== 0) best = Math.min(best, pSpace);
   if ((p.views & 8) !== 0) best = Math.min(best, pSea);
-  const enabled = (MSL ? 1 : 0) + (p.views & 1) + ((p.views >> 1) & 1) + ((p.views >> 2) & 1) + ((p.views >> 3) & 1);
+  if ((p.views & 16) !== 0 && p.scales > 0) best = Math.min(best, pScale);
+  const enabled = (p.views & 1) + ((p.views >> 1) & 1) + ((p.views >> 2) & 1) + ((p.views >> 3) & 1) + ((p.views >> 4) & 1 & (p.scales > 0 ? 1 : 0));
   return Math.min(1, enabled * best);
 }

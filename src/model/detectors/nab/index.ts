@@ -24,7 +24,7 @@ function featuresOf(history: readonly Observation[], options: FitOptions | undef
  */
 export const nabDetectorFactory: DetectorFactory = {
   kind: NAB_KIND,
-  description: 'NAB-oriented online detector: context + residual + novelty views, anomaly likelihood, refractory alarms',
+  description: 'NAB-oriented online detector: context (ensemble, multi-scale) + residual + novelty + seasonal views, anomaly likelihood, refractory alarms',
   fit(history: readonly Observation[], options?: FitOptions): DetectorModel {
     const features = featuresOf(history, options);
     if (features.length === 0) {

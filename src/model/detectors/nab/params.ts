@@ -18,6 +18,10 @@ export interface NabParams {
   readonly ensemble: number;
   /** Context model: seed index of the first table (table k uses seed index seed + k). */
   readonly seed: number;
+  /** Multi-scale context view: number of dyadic scales (blocks of 2, 4, …, 2^scales records; 0: off). */
+  readonly scales: number;
+  /** Multi-scale context view: hashed tables per scale (each of table / block cells). */
+  readonly scaleTables: number;
   /** Likelihood: length of the short moving average of raw scores. */
   readonly short: number;
   /** Likelihood: smoothing factor of the long-run moments of the short average. */
@@ -38,7 +42,7 @@ export interface NabParams {
   readonly refractory: number;
   /** Factor applied to the output during the refractory period. */
   readonly damp: number;
-  /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal. */
+  /** Bit mask of the enabled views: 1 context, 2 residual, 4 spatial novelty, 8 seasonal, 16 multi-scale context. */
   readonly views: number;
   /** Seasonal view: buckets per day (0: off). */
   readonly season: number;
@@ -58,6 +62,8 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   table: 4096,
   ensemble: 8,
   seed: 0,
+  scales: 3,
+  scaleTables: 4,
   short: 20,
   alpha: 0.002,
   minStd: 0.05,
@@ -69,7 +75,7 @@ export const DEFAULT_NAB_PARAMS: NabParams = {
   refractory: 300,
   damp: 0.3,
   pFloor: 1e-12,
-  views: 15,
+  views: 31,
   season: 48,
   weekly: 0,
   seasonAlpha: 0.1,
@@ -86,6 +92,8 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   table: [(v) => Number.isInteger(v) && v >= 16 && v <= 65536, 'an integer in [16, 65536]'],
   ensemble: [(v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in [1, 64]'],
   seed: [count, 'an integer in [0, 1e6]'],
+  scales: [(v) => Number.isInteger(v) && v >= 0 && v <= 8, 'an integer in [0, 8]'],
+  scaleTables: [(v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer in [1, 64]'],
   short: [(v) => Number.isInteger(v) && v >= 1 && v <= 1000, 'an integer in [1, 1000]'],
   alpha: [unit, 'in (0, 1)'],
   minStd: [positive, '> 0'],
@@ -97,7 +105,7 @@ const RULES: Record<keyof NabParams, [Rule, string]> = {
   refractory: [count, 'an integer in [0, 1e6]'],
   damp: [(v) => v >= 0 && v <= 1, 'in [0, 1]'],
   pFloor: [unit, 'in (0, 1)'],
-  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 15, 'an integer in [1, 15]'],
+  views: [(v) => Number.isInteger(v) && v >= 1 && v <= 31, 'an integer in [1, 31]'],
   season: [(v) => Number.isInteger(v) && v >= 0 && v <= 1440, 'an integer in [0, 1440]'],
   weekly: [(v) => v === 0 || v === 1, '0 or 1'],
   seasonAlpha: [unit, 'in (0, 1)'],

@@ -5,6 +5,7 @@
 import { ErrorCode, SluiceError } from '../../../errors.ts';
 import type { NabState } from './detector.ts';
 import { seasonBuckets } from './feature.ts';
+import { scaleContextParams, scaleLikelihoodParams } from './multiscale.ts';
 import type { NabParams } from './params.ts';
 
 function fail(path: string, reason: string): never {
@@ -29,11 +30,24 @@ function nums(o: Record<string, unknown>, key: string, len: number, path: string
   return v as number[];
 }
 
-function likelihood(v: unknown, p: NabParams, path: string): void {
+function likelihood(v: unknown, short: number, path: string): void {
   const o = obj(v, path);
-  nums(o, 'ring', p.short, path);
+  nums(o, 'ring', short, path);
   for (const k of ['pos', 'sum', 'mean', 'variance', 'n']) num(o, k, path);
-  if (!Number.isInteger(o.pos) || (o.pos as number) < 0 || (o.pos as number) >= p.short) fail(`${path}/pos`, 'must be an index into ring');
+  if (!Number.isInteger(o.pos) || (o.pos as number) < 0 || (o.pos as number) >= short) fail(`${path}/pos`, 'must be an index into ring');
+}
+
+function context(v: unknown, order: number, table: number, path: string): void {
+  const c = obj(v, path);
+  nums(c, 'recent', order, path);
+  nums(c, 'pair', table, path);
+  nums(c, 'ctx', table, path);
+  num(c, 'sinceDecay', path);
+}
+
+function list(v: unknown, len: number, what: string, path: string): unknown[] {
+  if (!Array.isArray(v) || v.length !== len) fail(path, `must be an array of ${len} ${what}`);
+  return v;
 }
 
 /** Checks `json` against the shape of {@link NabState}; returns it typed, or throws MODEL_INVALID. */
@@ -48,23 +62,22 @@ export function validateState(json: unknown, p: NabParams, features: number): Na
     const path = `state/feats/${i}`;
     const o = obj(f, path);
     for (const k of ['n', 'min', 'max', 'level', 'dev']) num(o, k, path);
-    const tables = o.contexts;
-    if (!Array.isArray(tables) || tables.length !== p.ensemble) fail(`${path}/contexts`, `must be an array of ${p.ensemble} context tables`);
-    tables.forEach((t, k) => {
-      const cp = `${path}/contexts/${k}`;
-      const c = obj(t, cp);
-      nums(c, 'recent', p.order, cp);
-      nums(c, 'pair', p.table, cp);
-      nums(c, 'ctx', p.table, cp);
-      num(c, 'sinceDecay', cp);
-    });
-    likelihood(o.ctxLik, p, `${path}/ctxLik`);
-    likelihood(o.resLik, p, `${path}/resLik`);
+    list(o.contexts, p.ensemble, 'context tables', `${path}/contexts`).forEach((t, k) => context(t, p.order, p.table, `${path}/contexts/${k}`));
+    likelihood(o.ctxLik, p.short, `${path}/ctxLik`);
+    likelihood(o.resLik, p.short, `${path}/resLik`);
     const buckets = seasonBuckets(p);
     nums(o, 'prof', buckets, path);
     nums(o, 'profSeen', buckets, path);
     num(o, 'sdev', path);
-    likelihood(o.seaLik, p, `${path}/seaLik`);
+    likelihood(o.seaLik, p.short, `${path}/seaLik`);
+    list(o.scales, p.scales, 'scale states', `${path}/scales`).forEach((sv, j) => {
+      const sp = `${path}/scales/${j}`;
+      const sc = obj(sv, sp);
+      for (const k of ['sum', 'count', 'p']) num(sc, k, sp);
+      const cp = scaleContextParams(p, j);
+      list(sc.tables, p.scaleTables, 'context tables', `${sp}/tables`).forEach((t, k) => context(t, p.order, cp.table, `${sp}/tables/${k}`));
+      likelihood(sc.lik, scaleLikelihoodParams(p, j).short, `${sp}/lik`);
+    });
   });
   return s as unknown as NabState;
 }

@@ -98,6 +98,9 @@ test('invalid hyperparameters and states are MODEL_INVALID errors naming the fie
   const sea = JSON.parse(JSON.stringify(model.stateToJSON(model.newState()))) as { feats: { prof: number[] }[] };
   sea.feats[0]!.prof[5] = Number.NaN;
   assert.throws(() => model.stateFromJSON(sea as unknown as JsonValue), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('state/feats/0/prof/5'));
+  const sc = JSON.parse(JSON.stringify(model.stateToJSON(model.newState()))) as { feats: { scales: { tables: { ctx: number[] }[] }[] }[] };
+  sc.feats[0]!.scales[2]!.tables[1]!.ctx.push(0);
+  assert.throws(() => model.stateFromJSON(sc as unknown as JsonValue), (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('state/feats/0/scales/2/tables/1/ctx'));
   assert.throws(
     () => nabDetectorFactory.fit([], { features: ['value'], hyperparameters: { ensemble: 0 } }),
     (e: unknown) => isSluiceError(e, 'SLUICE_MODEL_INVALID') && e.message.includes('hyperparameters/ensemble'),
@@ -114,20 +117,41 @@ test('NAB standard profile on the 35 series with the exact scorer', { skip: exis
   const corpus = readNabCorpus(NAB);
   const { result } = runNabEvaluation({ corpus, factory: nabDetectorFactory });
   const standard = result.profiles.standard!.score;
-  // Measured 66.38 / 62.16 / 69.71 (docs/nab-detector.md); HTM scores 66.59 and ARTime 67.85 on these files.
-  assert.ok(standard >= 66.2, `standard ${standard}`);
-  assert.ok(result.profiles.reward_low_FP_rate!.score >= 62.0, `low FP ${result.profiles.reward_low_FP_rate!.score}`);
-  assert.ok(result.profiles.reward_low_FN_rate!.score >= 69.5, `low FN ${result.profiles.reward_low_FN_rate!.score}`);
+  // Measured 68.07 / 63.75 / 71.44 (docs/nab-detector.md); HTM scores 66.59 and ARTime 67.85 on these files.
+  assert.ok(standard >= 67.9, `standard ${standard}`);
+  assert.ok(result.profiles.reward_low_FP_rate!.score >= 63.5, `low FP ${result.profiles.reward_low_FP_rate!.score}`);
+  assert.ok(result.profiles.reward_low_FN_rate!.score >= 71.2, `low FN ${result.profiles.reward_low_FN_rate!.score}`);
 });
 
-test('the context-table ensemble makes the NAB score robust to the hash seeds', { skip: existsSync(NAB) ? false : `${NAB} is absent` }, () => {
-  // One table's collisions are arbitrary: across seeds a single table scored 63.4 to 66.4; the average
-  // of 8 tables 66.4 to 67.2 (8 seeds each, docs/nab-detector.md). Three disjoint seed sets here.
+test('NAB scores stay close under other hash seeds, and the multi-scale view adds to them', { skip: existsSync(NAB) ? false : `${NAB} is absent` }, () => {
+  // Which contexts collide in a hashed table is arbitrary. With one table the standard score ranged
+  // from 63.4 to 66.4 across seed sets; with 8 tables (and 4 per scale) it ranges from 66.2 to 68.1 over
+  // 8 seed sets, mean 67.6 (docs/nab-detector.md). Three other seed sets here (measured 67.66, 67.97, 67.78).
   const corpus = readNabCorpus(NAB);
-  const scores = [1000, 2000, 3000].map((seed) => {
-    const { result } = runNabEvaluation({ corpus, factory: nabDetectorFactory, fitOptions: { hyperparameters: { seed } } });
-    return result.profiles.standard!.score;
-  });
-  assert.ok(Math.min(...scores) >= 66.0, `standard by seed ${scores.join(', ')}`);
-  assert.ok(Math.max(...scores) - Math.min(...scores) <= 1.5, `standard by seed ${scores.join(', ')}`);
+  const standard = (hyperparameters: Record<string, number>): number =>
+    runNabEvaluation({ corpus, factory: nabDetectorFactory, fitOptions: { hyperparameters } }).result.profiles.standard!.score;
+  const scores = [1000, 2000, 3000].map((seed) => standard({ seed }));
+  assert.ok(Math.min(...scores) >= 67.4, `standard by seed ${scores.join(', ')}`);
+  assert.ok(Math.max(...scores) - Math.min(...scores) <= 1.0, `standard by seed ${scores.join(', ')}`);
+  // Without the multi-scale view (measured 66.38 on the default seed).
+  assert.ok(standard({ scales: 0 }) < Math.min(...scores), 'the multi-scale context view adds to the score');
+});
+
+test('multi-scale view: block means of 2, 4 and 8 records, a p-value held between block ends', () => {
+  const model = nabDetectorFactory.fit([], { features: ['value'], hyperparameters: { views: 16, warmup: 0 } });
+  const state = model.newState();
+  const data = series(3000);
+  const scores = data.map((o) => model.score(state, o));
+  const j = model.stateToJSON(state) as { feats: { scales: { count: number; tables: { pair: number[] }[]; lik: { ring: number[] } }[] }[] };
+  const scales = j.feats[0]!.scales;
+  assert.deepEqual(scales.map((s) => s.count), [3000 % 2, 3000 % 4, 3000 % 8]);
+  assert.deepEqual(scales.map((s) => s.tables[0]!.pair.length), [2048, 1024, 512]);
+  assert.deepEqual(scales.map((s) => s.lik.ring.length), [10, 5, 3]);
+  // Between block ends of the shortest scale (odd rows: a block of 2 has not completed) the view's
+  // p-value, hence the score, cannot change unless the refractory period starts or ends.
+  const quiet = model.newState();
+  const plain = nabDetectorFactory.fit([], { features: ['value'], hyperparameters: { views: 16, warmup: 0, refractory: 0 } });
+  const raw = data.slice(0, 1000).map((o) => plain.score(quiet, o));
+  for (let i = 2; i < raw.length; i += 2) assert.equal(raw[i], raw[i - 1], `row ${i}`);
+  assert.ok(raw.some((v) => v > 0) && scores.every((v) => v >= 0 && v <= 1));
 });

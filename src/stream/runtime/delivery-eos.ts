@@ -1,0 +1,106 @@
+/**
+ * Exactly-once delivery: every batch is one log transaction holding the batch's outputs (sinks,
+ * repartition topics, dead letters, changelog writes: everything the tasks handed the collector)
+ * and the input offsets (`tx.sendOffsets({ groupId, offsets, consumer })`), then `tx.commit()`.
+ * Read-committed consumers (the next sub-topology's tasks, downstream applications) see a batch's
+ * records exactly when its input offsets are committed, so after any crash the input is re-read
+ * from the committed offsets and its effects appear once.
+ *
+ * Fencing of zombies (an instance that is still running but was replaced):
+ * - The transactional id is `<applicationId>-<instanceId>`, one producer per instance. A restarted
+ *   instance with the same `instanceId` opens a producer with the same id; the log bumps the id's
+ *   epoch (embedded: the producers table; Kafka: InitProducerId), which discards the predecessor's
+ *   open transaction and makes any later commit of the predecessor fail with LOG_PRODUCER_FENCED.
+ *   The predecessor's application then stops with that error. Without an `instanceId` each run
+ *   gets a random one and only the next rule applies (on Kafka a crashed run's open transaction is
+ *   then only aborted by the broker's transaction timeout, delaying read-committed readers).
+ * - Offsets go with the consumer's group generation: an instance whose partitions moved to another
+ *   member (stale generation) cannot commit, so its whole transaction, outputs included, fails.
+ *   That is a retriable failure: the batch is aborted and re-read (`aborted`); the next poll
+ *   applies the rebalance.
+ */
+import { ErrorCode, isSluiceError } from '../../errors.ts';
+import type { Consumer, Producer, ProducerRecord, TopicPartitionOffset, Transaction } from '../../log/types.ts';
+import type { CommitOutcome, Delivery, TransactionCounts } from './delivery.ts';
+
+/** What {@link ExactlyOnceDelivery} needs. */
+export interface ExactlyOnceOptions {
+  /** The consumer group (the applicationId). */
+  readonly groupId: string;
+  /** The group member whose generation fences the offset commits. */
+  readonly consumer: Consumer;
+  /** Makes the instance's transactional producer (again, after a transaction got stuck). */
+  readonly producer: () => Producer;
+}
+
+/** Consecutive aborted batches after which the application stops with the last error. */
+export const MAX_CONSECUTIVE_ABORTS = 10;
+
+/** True for failures after which a batch can be re-processed (rebalance, timeout). */
+function retriable(error: unknown): boolean {
+  if (!isSluiceError(error)) return false;
+  if (error.code === ErrorCode.LOG_PRODUCER_FENCED) return false;
+  return error.retriable || (error.code === ErrorCode.LOG_TRANSACTION_STATE && isSluiceError(error.cause) && error.cause.retriable);
+}
+
+/** One transaction per batch on one transactional producer. */
+export class ExactlyOnceDelivery implements Delivery {
+  readonly #options: ExactlyOnceOptions;
+  #producer: Producer;
+  #committed = 0;
+  #aborted = 0;
+  #consecutiveAborts = 0;
+
+  constructor(options: ExactlyOnceOptions) {
+    this.#options = options;
+    this.#producer = options.producer();
+  }
+
+  /**
+   * Commits outputs and offsets in one transaction. On a retriable failure the transaction is
+   * aborted and `aborted` returned (the caller rewinds and rebuilds); on any other failure it is
+   * aborted and the error thrown.
+   */
+  async commitBatch(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome> {
+    const tx = await this.#producer.beginTransaction();
+    try {
+      if (outputs.length > 0) await tx.send(outputs);
+      if (offsets.length > 0) await tx.sendOffsets({ groupId: this.#options.groupId, offsets, consumer: this.#options.consumer });
+      await tx.commit();
+    } catch (error) {
+      this.#aborted++;
+      await this.#abort(tx, error);
+      if (!retriable(error) || ++this.#consecutiveAborts >= MAX_CONSECUTIVE_ABORTS) throw error;
+      return 'aborted';
+    }
+    this.#committed++;
+    this.#consecutiveAborts = 0;
+    return 'committed';
+  }
+
+  /**
+   * Aborts `tx` (a failed commit may already have ended it). If the abort itself fails the
+   * producer's transaction state is unknown: a fresh producer with the same transactional id
+   * resolves it (bumping the epoch ends the old transaction) — unless this one was fenced.
+   */
+  async #abort(tx: Transaction, cause: unknown): Promise<void> {
+    try {
+      await tx.abort();
+      return;
+    } catch (error) {
+      if (isSluiceError(error, ErrorCode.LOG_TRANSACTION_STATE) && /already aborted|is aborted/.test(error.message)) return;
+      if (isSluiceError(cause, ErrorCode.LOG_PRODUCER_FENCED) || isSluiceError(error, ErrorCode.LOG_PRODUCER_FENCED)) return;
+    }
+    const old = this.#producer;
+    this.#producer = this.#options.producer();
+    await old.close().catch(() => {});
+  }
+
+  transactions(): TransactionCounts {
+    return { committed: this.#committed, aborted: this.#aborted };
+  }
+
+  close(): Promise<void> {
+    return this.#producer.close();
+  }
+}

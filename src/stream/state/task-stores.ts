@@ -1,0 +1,121 @@
+/**
+ * The stores of one task: created from the topology's declarations before the processors' `init`,
+ * restored from their changelog (or table topic) partition before the first batch, and — for
+ * tables — caught up with their topic at the start of every batch. Writes to keyValue stores go to
+ * the task's collector as changelog records (partition = the task's partition), so they are
+ * committed with the batch's other outputs (and, in exactly-once mode, in its transaction).
+ */
+import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { ProducerRecord } from '../../log/types.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { GlobalStores } from './global-stores.ts';
+import type { PartitionReader, StateReaders } from './readers.ts';
+import { changelogTopic, restoreTopic } from './spec.ts';
+import { InMemoryKeyValueStore, TOMBSTONE_HEADER, type KeyValueStore } from './store.ts';
+import { storesOfNode, storesOfTask } from './wiring.ts';
+
+/** What a task's stores need from the runtime (or test driver). */
+export interface TaskStateContext {
+  readonly readers: StateReaders;
+  readonly globals: GlobalStores | null;
+}
+
+/** Options of {@link TaskStores}. */
+export interface TaskStoresOptions {
+  readonly topology: Topology;
+  readonly applicationId: string;
+  readonly sourceNode: string;
+  readonly partition: number;
+  readonly context: TaskStateContext | undefined;
+  /** Sends a changelog record through the task's collector. */
+  readonly send: (record: ProducerRecord) => void;
+  /** Timestamp of changelog records (the task's stream time, or the wall clock before any record). */
+  readonly timestamp: () => number;
+}
+
+const TOMBSTONE = new Uint8Array(0);
+const TOMBSTONE_HEADERS = Object.freeze({ [TOMBSTONE_HEADER]: new Uint8Array([1]) });
+
+/** The stores of a task. */
+export class TaskStores {
+  readonly #options: TaskStoresOptions;
+  readonly #local = new Map<string, InMemoryKeyValueStore<unknown, unknown>>();
+  readonly #readers = new Map<string, PartitionReader>();
+  readonly #tables: string[] = [];
+  #restored = false;
+
+  constructor(options: TaskStoresOptions) {
+    this.#options = options;
+    const { topology, applicationId, partition, send, timestamp } = options;
+    for (const name of storesOfTask(topology.nodes, options.sourceNode)) {
+      const spec = topology.stores.get(name);
+      if (spec === undefined || spec.kind === 'global') continue;
+      const topic = changelogTopic(applicationId, name);
+      const writer =
+        spec.kind === 'keyValue' && spec.changelog
+          ? (key: Uint8Array, value: Uint8Array | null): void =>
+              send(value === null ? { topic, partition, key, value: TOMBSTONE, headers: TOMBSTONE_HEADERS, timestamp: timestamp() } : { topic, partition, key, value, timestamp: timestamp() })
+          : null;
+      this.#local.set(name, new InMemoryKeyValueStore(spec, writer, spec.kind === 'table'));
+      if (spec.kind === 'table') this.#tables.push(name);
+    }
+  }
+
+  /** True when the task must catch up tables or global tables before each batch. */
+  get hasFeeds(): boolean {
+    return this.#tables.length > 0 || (this.#options.context?.globals?.any ?? false);
+  }
+
+  /** The store `name` as node `node` sees it; the node must have declared it. */
+  get(node: string, name: string): KeyValueStore<unknown, unknown> {
+    const declared = this.#options.topology.node(node);
+    if (declared === undefined || !storesOfNode(declared).includes(name)) {
+      throw new SluiceError(ErrorCode.STREAM_PROCESSING, `node '${node}' did not declare store '${name}'; pass { stores: ['${name}'] } to process()`);
+    }
+    const store = this.#local.get(name) ?? this.#options.context?.globals?.get(name);
+    if (store === undefined) throw new SluiceError(ErrorCode.STREAM_PROCESSING, `store '${name}' is not available in task partition ${this.#options.partition}`);
+    return store;
+  }
+
+  /** Rebuilds every store from its changelog/table partition (from the earliest offset to the end). */
+  async restore(): Promise<void> {
+    if (this.#restored) return;
+    const { context, topology, applicationId, partition } = this.#options;
+    if (context !== undefined) {
+      for (const [name, store] of this.#local) {
+        const spec = topology.stores.get(name)!;
+        const topic = restoreTopic(spec, applicationId);
+        if (topic === null) continue;
+        const reader = context.readers.open(topic, [partition]);
+        await reader.readToEnd((r) => store.apply(r));
+        if (spec.kind === 'table') this.#readers.set(name, reader);
+        else await reader.close();
+      }
+    }
+    this.#restored = true;
+  }
+
+  /** Applies table updates (and global table updates) that arrived since the last call. */
+  async catchUp(): Promise<void> {
+    for (const name of this.#tables) await this.#readers.get(name)?.catchUp((r) => this.#local.get(name)!.apply(r));
+    await this.#options.context?.globals?.catchUp();
+  }
+
+  /** Entries per task-local store (the state-size metric). */
+  sizes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, store] of this.#local) out[name] = store.size;
+    return out;
+  }
+
+  /** The task-local stores (test driver reads). */
+  local(): ReadonlyMap<string, KeyValueStore<unknown, unknown>> {
+    return this.#local;
+  }
+
+  /** Closes the readers (the stores are dropped with the task; the changelog keeps the state). */
+  async close(): Promise<void> {
+    for (const reader of this.#readers.values()) await reader.close();
+    this.#readers.clear();
+  }
+}
