@@ -40,7 +40,8 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<{ log: Log;
       })),
     );
   }
-  const db = new DatabaseSync(join(dir.path, DATABASE_FILE));
+  // The log's own threads may hold the lock for a moment: wait for it as they do.
+  const db = new DatabaseSync(join(dir.path, DATABASE_FILE), { timeout: 10_000 });
   t.after(() => db.close());
   const batches = db.prepare('SELECT rowid, base_offset, last_offset, data FROM batches ORDER BY last_offset').all() as unknown as StoredBatch[];
   assert.deepEqual(
