@@ -192,6 +192,6 @@ const kafkaSkip = probe.available ? false : probe.mustFail ? false : probe.messa
 
 test('exactly-once on Kafka: SIGKILL at random points, outputs exactly once', { timeout: 300_000, skip: kafkaSkip }, async (t) => {
   if (!probe.available) throw new Error(`${probe.message} (CI=true: the Kafka tests must run)`);
-  const reader = await crashRun(t, kafkaBackend, 'exactly-once', 30_000, 3);
-  assertExactlyOnce(reader, 30_000);
+  const reader = await crashRun(t, kafkaBackend, 'exactly-once', TOTAL, 4);
+  assertExactlyOnce(reader, TOTAL);
 });

@@ -23,6 +23,8 @@ function detail(node: TopologyNode): string {
       return `branches: ${node.branches.map((b) => b.name).join(', ')}`;
     case 'mapAsync':
       return `concurrency: ${node.concurrency}`;
+    case 'process':
+      return node.stores === undefined || node.stores.length === 0 ? '' : `stores: ${node.stores.join(', ')}`;
     default:
       return topicOf(node);
   }

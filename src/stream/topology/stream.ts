@@ -213,7 +213,7 @@ export class Stream<K, V> {
       assertFunction(`${op}.key`, options.key);
       if (table.kind !== 'global') throw invalidTopology(`${op}: options.key is for global tables only; re-key and repartition the stream to join a co-partitioned table by another key`);
     }
-    const s = table.kind !== 'global' && this.keyChanged ? this.repartition() : this;
+    const s = table.kind !== 'global' && this.keyChanged ? this.repartition({ key: (this.#codecs.key ?? table.keyCodec) as Codec<K> }) : this;
     const supplier = joinProcessor<K, V, KT, VT, VR>(table.store, joiner, left, options.key);
     const node = { kind: 'process', name: options.name, supplier, stores: Object.freeze([table.store]) } as const;
     return s.#add(node as ChildSpec, { key: s.#codecs.key as Codec<K> | undefined }, false);
