@@ -8,7 +8,7 @@
  *      `--runs` timed passes after a warm-up pass.
  *   2. the Isolation Forest's fit time on 100,000 rows of 8 metrics (window features + 100 trees),
  *      median of `--runs` fits.
- *   3. per-series state memory over 10,000 series: the JSON size of stateToJSON (what a state store
+ *   3. per-series state memory over 10,000 series (fewer for states over 100 kB): the JSON size of stateToJSON (what a state store
  *      keeps) and the V8 heap delta (heapUsed + arrayBuffers, after GC) of holding the live states.
  * Usage: node bench/models.ts [--records N] [--runs N] [--json]   (or: npx sluice bench models)
  * With --json the last line of output is one JSON object with the figures.
@@ -18,6 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { halfSpaceTrees } from '../src/model/detectors/half-space-trees.ts';
 import { isolationForest } from '../src/model/detectors/isolation-forest.ts';
+import { nabDetectorFactory } from '../src/model/detectors/nab/index.ts';
 import { robustZScore } from '../src/model/detectors/robust-zscore.ts';
 import { createRng } from '../src/model/detectors/common/prng.ts';
 import type { DetectorFactory, DetectorModel, Observation } from '../src/model/types.ts';
@@ -103,18 +104,20 @@ function memory(model: DetectorModel, stream: readonly Observation[], gc: () => 
   const warm = model.newState();
   for (let i = 0; i < 600; i++) model.score(warm, stream[i]!);
   const template = JSON.stringify(model.stateToJSON(warm));
+  // Up to SERIES_MEM series, fewer for large states (about 256 MiB of JSON-sized state at most).
+  const series = Math.max(100, Math.min(SERIES_MEM, Math.floor(2 ** 28 / Buffer.byteLength(template))));
   let jsonBytes = 0;
   const before = heapNow(gc);
-  const states: unknown[] = new Array(SERIES_MEM);
-  for (let s = 0; s < SERIES_MEM; s++) {
+  const states: unknown[] = new Array(series);
+  for (let s = 0; s < series; s++) {
     const state = model.stateFromJSON(JSON.parse(template));
     model.score(state, stream[(s * 13) % stream.length]!);
     states[s] = state;
   }
   const after = heapNow(gc);
-  for (let s = 0; s < SERIES_MEM; s += 97) jsonBytes = Math.max(jsonBytes, Buffer.byteLength(JSON.stringify(model.stateToJSON(states[s]))));
-  if (states.length !== SERIES_MEM) throw new Error('unreachable');
-  return { json: jsonBytes, heap: Math.round((after - before) / SERIES_MEM) };
+  for (let s = 0; s < series; s += 97) jsonBytes = Math.max(jsonBytes, Buffer.byteLength(JSON.stringify(model.stateToJSON(states[s]))));
+  if (states.length !== series) throw new Error('unreachable');
+  return { json: jsonBytes, heap: Math.round((after - before) / series) };
 }
 
 function fitTime(factory: DetectorFactory, history: readonly Observation[], runs: number): number {
@@ -157,6 +160,7 @@ export async function runModelsBench(args: readonly string[]): Promise<ModelsBen
     { factory: robustZScore, stream: stream8 },
     { factory: halfSpaceTrees, stream: stream8 },
     { factory: isolationForest, stream: stream8 },
+    { factory: nabDetectorFactory, stream: stream1 },
   ];
   const detectors: DetectorBenchResult[] = [];
   for (const { factory, stream } of cases) {
