@@ -33,6 +33,9 @@ interface PartitionState {
   buffer: LogRecord[];
 }
 
+/** How long to wait for an open transaction to settle the committed offsets (Kafka's default transaction timeout). */
+const UNSTABLE_OFFSETS_WAIT_MS = 60_000;
+
 const keyOf = (t: TopicPartition): string => `${t.topic}\u0000${t.partition}`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -405,14 +408,25 @@ export class KafkaConsumer implements Consumer {
       byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
     }
     if (byTopic.size === 0) return [];
+    const request = {
+      groups: [{ groupId: this.#groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) }],
+      requireStable: true,
+    };
+    // While a transaction that commits offsets of these partitions is still open (say its producer
+    // was killed), the broker answers UNSTABLE_OFFSET_COMMIT; like Kafka's Java client, wait for it
+    // to be completed or aborted.
+    const deadline = performance.now() + UNSTABLE_OFFSETS_WAIT_MS;
     let result;
-    try {
-      result = await this.#admin.listConsumerGroupOffsets({
-        groups: [{ groupId: this.#groupId, topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) }],
-        requireStable: true,
-      });
-    } catch (error) {
-      throw toSluiceError(error, `reading committed offsets of group '${this.#groupId}'`);
+    for (;;) {
+      try {
+        result = await this.#admin.listConsumerGroupOffsets(request);
+        break;
+      } catch (error) {
+        if (brokerErrorId(error) !== 'UNSTABLE_OFFSET_COMMIT' || performance.now() > deadline) {
+          throw toSluiceError(error, `reading committed offsets of group '${this.#groupId}'`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
     const found = new Map<string, number>();
     for (const g of result) for (const t of g.topics) for (const p of t.partitions) found.set(keyOf({ topic: t.name, partition: p.partitionIndex }), Number(p.committedOffset));
