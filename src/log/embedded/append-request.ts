@@ -3,23 +3,19 @@
  * blobs (on the caller's thread), plus, for a transaction commit, the producer's fencing epoch and
  * the group offsets to commit in the same SQLite transaction.
  */
-import type { RecordHeaders, TopicPartitionOffset } from '../types.ts';
+import type { ProducerRecord, TopicPartitionOffset } from '../types.ts';
 import { encodeBatch } from './batch.ts';
 import type { TopicRow } from './topics.ts';
 
-/** A record ready to append (validated, timestamp resolved). */
-export interface AppendRecord {
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array;
-  readonly headers: RecordHeaders | undefined;
-  readonly timestamp: number;
-}
-
-/** Records for one partition of one topic. */
+/**
+ * Validated records for one partition of one topic: the caller's own record objects (not copied),
+ * with the timestamp given to those that have none.
+ */
 export interface PartitionAppend {
   readonly topic: TopicRow;
   readonly partition: number;
-  readonly records: readonly AppendRecord[];
+  readonly records: readonly ProducerRecord[];
+  readonly defaultTimestamp: number;
 }
 
 /** Largest number of records stored in one batch row; bigger appends are split. */
@@ -74,18 +70,18 @@ export type AppendReply =
 
 /** Encodes each partition's records into batch blobs of at most MAX_BATCH_RECORDS records. */
 export function encodeAppends(appends: readonly PartitionAppend[]): EncodedAppend[] {
-  return appends.map(({ topic, partition, records }) => {
+  return appends.map(({ topic, partition, records, defaultTimestamp }) => {
     const batches: EncodedBatch[] = [];
     for (let start = 0; start < records.length; start += MAX_BATCH_RECORDS) {
       const end = Math.min(records.length, start + MAX_BATCH_RECORDS);
       let minTs = Infinity;
       let maxTs = -Infinity;
       for (let i = start; i < end; i++) {
-        const ts = records[i]!.timestamp;
+        const ts = records[i]!.timestamp ?? defaultTimestamp;
         if (ts < minTs) minTs = ts;
         if (ts > maxTs) maxTs = ts;
       }
-      batches.push({ count: end - start, minTs, maxTs, blob: encodeBatch(records, start, end) });
+      batches.push({ count: end - start, minTs, maxTs, blob: encodeBatch(records, { from: start, to: end, defaultTimestamp }) });
     }
     return { topicId: topic.id, topic: topic.name, partition, batches };
   });

@@ -28,12 +28,24 @@ const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
-/** One record to encode into a batch. */
+/** One record to encode into a batch (a producer's record or a stored one). */
 export interface BatchEntry {
-  readonly timestamp: number;
-  readonly key: Uint8Array | null;
+  readonly timestamp?: number;
+  readonly key?: Uint8Array | null;
   readonly value: Uint8Array;
-  readonly headers: RecordHeaders | undefined;
+  readonly headers?: RecordHeaders | undefined;
+}
+
+/** Which entries to encode, and how. */
+export interface EncodeOptions {
+  /** First entry to encode. Default 0. */
+  readonly from?: number;
+  /** End of the range (exclusive). Default: all entries. */
+  readonly to?: number;
+  /** Timestamp of entries without one. */
+  readonly defaultTimestamp?: number;
+  /** Offset deltas of the entries (compaction keeps the original offsets). Default: 0, 1, 2… */
+  readonly offsetDeltas?: readonly number[];
 }
 
 function encodedHeaderNames(headers: RecordHeaders | undefined): Array<[Uint8Array, Uint8Array]> | null {
@@ -45,11 +57,9 @@ function encodedHeaderNames(headers: RecordHeaders | undefined): Array<[Uint8Arr
   return out;
 }
 
-/**
- * Encodes `entries[from..to)` into one batch blob. Offset deltas are the positions in that range,
- * unless `offsetDeltas` gives them (compaction keeps the original offsets).
- */
-export function encodeBatch(entries: readonly BatchEntry[], from = 0, to = entries.length, offsetDeltas?: readonly number[]): Uint8Array {
+/** Encodes entries (a range of them, per `options`) into one batch blob. */
+export function encodeBatch(entries: readonly BatchEntry[], options: EncodeOptions = {}): Uint8Array {
+  const { from = 0, to = entries.length, defaultTimestamp = 0, offsetDeltas } = options;
   const count = to - from;
   const headerBytes: Array<Array<[Uint8Array, Uint8Array]> | null> = new Array(count);
   let size = HEADER_BYTES;
@@ -57,7 +67,7 @@ export function encodeBatch(entries: readonly BatchEntry[], from = 0, to = entri
     const e = entries[from + i]!;
     const hs = encodedHeaderNames(e.headers);
     headerBytes[i] = hs;
-    size += 4 + 8 + 4 + (e.key?.byteLength ?? 0) + 4 + e.value.byteLength + 2;
+    size += 4 + 8 + 4 + (e.key == null ? 0 : e.key.byteLength) + 4 + e.value.byteLength + 2;
     if (hs !== null) for (const [n, v] of hs) size += 2 + n.byteLength + 4 + v.byteLength;
   }
   // A buffer of its own (not from the shared pool), so it can be transferred to the writer thread.
@@ -69,9 +79,9 @@ export function encodeBatch(entries: readonly BatchEntry[], from = 0, to = entri
   for (let i = 0; i < count; i++) {
     const e = entries[from + i]!;
     buf.writeUInt32LE(offsetDeltas === undefined ? i : offsetDeltas[i]!, o);
-    buf.writeDoubleLE(e.timestamp, o + 4);
+    buf.writeDoubleLE(e.timestamp ?? defaultTimestamp, o + 4);
     o += 12;
-    if (e.key === null) {
+    if (e.key == null) {
       buf.writeInt32LE(-1, o);
       o += 4;
     } else {

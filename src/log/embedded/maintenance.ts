@@ -171,7 +171,7 @@ export class Maintenance {
     for (let i = 0; i < kept.length; i += COMPACTED_BATCH_RECORDS) {
       const chunk = kept.slice(i, i + COMPACTED_BATCH_RECORDS);
       const base = chunk[0]!.offset;
-      const encoded = encodeBatch(chunk, 0, chunk.length, chunk.map((r) => r.offset - base));
+      const encoded = encodeBatch(chunk, { offsetDeltas: chunk.map((r) => r.offset - base) });
       const timestamps = chunk.map((r) => r.timestamp);
       this.#writer.insert(topic.id, p.partition, base, chunk[chunk.length - 1]!.offset, { minTs: Math.min(...timestamps), maxTs: Math.max(...timestamps), blob: encoded });
       bytes += encoded.byteLength;

@@ -16,19 +16,24 @@ import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transac
 import { assertOpen, assertProducerRecord, definedOnly, recordSize } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import { withWriteTransaction } from './database.ts';
-import { type AppendRecord, type AppendRequest, encodeAppends, type PartitionAppend } from './append-request.ts';
+import { type AppendRequest, encodeAppends, type PartitionAppend } from './append-request.ts';
 import { EmbeddedTransaction } from './transaction.ts';
 import type { TopicRow } from './topics.ts';
 
 /** Records of one send, resolved to partitions, with where each input record goes. */
 export interface PreparedSend {
   readonly appends: PartitionAppend[];
-  /** For each input record: index into `appends` and position within that append. */
-  readonly slots: Array<readonly [number, number]>;
+  /** For input record i: the index of its append… */
+  readonly appendOf: Int32Array;
+  /** …and its position within that append. */
+  readonly positionOf: Int32Array;
   readonly bytes: number;
 }
 
-/** Validates every record, then groups them by topic partition. Throws before anything is written. */
+/**
+ * Validates every record, then groups them by topic partition (keeping references to the caller's
+ * records: no per-record allocation). Throws before anything is written.
+ */
 export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitioner, records: readonly ProducerRecord[], maxRecordBytes: number): PreparedSend {
   if (!Array.isArray(records)) {
     throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, 'send() takes an array of records');
@@ -36,8 +41,9 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
   const now = ctx.clock();
   // Per topic, the append index of each partition (-1: none yet); avoids a string key per record.
   const byTopic = new Map<string, { topic: TopicRow; index: Int32Array }>();
-  const appends: Array<{ topic: TopicRow; partition: number; records: AppendRecord[] }> = [];
-  const slots: Array<readonly [number, number]> = new Array(records.length);
+  const appends: Array<{ topic: TopicRow; partition: number; records: ProducerRecord[]; defaultTimestamp: number }> = [];
+  const appendOf = new Int32Array(records.length);
+  const positionOf = new Int32Array(records.length);
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
@@ -53,22 +59,26 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
     if (a < 0) {
       a = appends.length;
       entry.index[partition] = a;
-      appends.push({ topic: entry.topic, partition, records: [] });
+      appends.push({ topic: entry.topic, partition, records: [], defaultTimestamp: now });
     }
     const target = appends[a]!.records;
-    slots[i] = [a, target.length];
-    target.push({ key: r.key ?? null, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
+    appendOf[i] = a;
+    positionOf[i] = target.length;
+    target.push(r);
     bytes += recordSize(r);
   }
-  return { appends, slots, bytes };
+  return { appends, appendOf, positionOf, bytes };
 }
 
 /** Where each record of a prepared send landed, given the base offset of each append. */
 export function metadataOf(prepared: PreparedSend, bases: readonly number[]): RecordMetadata[] {
-  return prepared.slots.map(([a, i]) => {
-    const append = prepared.appends[a]!;
-    return { topic: append.topic.name, partition: append.partition, offset: bases[a]! + i };
-  });
+  const { appends, appendOf, positionOf } = prepared;
+  const out: RecordMetadata[] = new Array(appendOf.length);
+  for (let i = 0; i < appendOf.length; i++) {
+    const append = appends[appendOf[i]!]!;
+    out[i] = { topic: append.topic.name, partition: append.partition, offset: bases[appendOf[i]!]! + positionOf[i]! };
+  }
+  return out;
 }
 
 /**
