@@ -12,6 +12,7 @@ import { out } from './output.ts';
 const SUITES = {
   log: { file: 'log.ts', run: 'runLogBench', summary: 'produce/consume throughput and latency of a log backend' },
   models: { file: 'models.ts', run: 'runModelsBench', summary: 'detector scoring throughput, fit time and state size' },
+  stream: { file: 'stream.ts', run: 'runStreamBench', summary: 'stream jobs (map, window, exactly-once) vs Kafka Streams' },
 } as const;
 
 const USAGE = `Usage: sluice bench <suite> [flags]      (sluice bench <suite> --help for its flags)

@@ -38,6 +38,20 @@ export { type KeyValueStore, TOMBSTONE_HEADER } from './state/store.ts';
 export { StoreKind, changelogTopic, type StoreOptions, type StoreSpec } from './state/spec.ts';
 export { Table } from './table/table.ts';
 export { GroupedStream, type AggregateOptions } from './table/grouped.ts';
+export {
+  TimeWindows,
+  SlidingWindows,
+  SessionWindows,
+  WindowKind,
+  untilWindowCloses,
+  type Windowed,
+  type Windows,
+  type Suppression,
+} from './window/windows.ts';
+export { WindowedGroupedStream, type WindowedAggregateOptions, type WindowedAggregateValueOptions } from './window/grouped.ts';
+export { WindowedTable } from './window/table.ts';
+export { windowedCodec } from './window/codec.ts';
+export { LATE_HEADER } from './window/aggregate.ts';
 export type { Adder } from './table/aggregate.ts';
 export type { JoinOptions } from './table/join.ts';
 export { run } from './runtime/run.ts';

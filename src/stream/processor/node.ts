@@ -15,6 +15,8 @@ import type { TaskServices } from './services.ts';
 export interface NodeContext extends ProcessorContext<unknown, unknown> {
   /** Sends a record to the child node called `child` only. */
   forwardTo(child: string, record: AnyRecord): MaybePromise;
+  /** Counts a late record in the task's metrics (windowed aggregations). */
+  countLateRecord(): void;
 }
 
 /** One processor in a task, wired to its children. */
@@ -107,6 +109,10 @@ export class ProcessorNode implements NodeContext {
   forwardTo(child: string, record: AnyRecord): MaybePromise {
     for (const c of this.children) if (c.name === child) return c.process(record);
     return undefined;
+  }
+
+  countLateRecord(): void {
+    this.#services.countLateRecord();
   }
 
   schedule(options: { readonly intervalMs: number; readonly type: PunctuationType; readonly punctuator: Punctuator }): Cancellable {

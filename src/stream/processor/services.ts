@@ -19,6 +19,8 @@ export interface TaskServices {
   send(record: ProducerRecord, origin: RecordOrigin): void;
   /** Counts a record handed to a forEach sink. */
   countOutput(): void;
+  /** Counts a record that arrived after its window closed. */
+  countLateRecord(): void;
   /** Registers a punctuation of node `node`. */
   schedule(node: string, type: PunctuationType, intervalMs: number, punctuator: Punctuator): Cancellable;
   /** The store `name` as node `node` sees it (the node must have declared it). */

@@ -13,8 +13,8 @@ import type { Codec } from '../../log/codecs/codec.ts';
 import { assertCodec, assertInteger, invalidTopology } from '../topology/validate.ts';
 
 /** The kinds of store. */
-export const StoreKind = { keyValue: 'keyValue', table: 'table', global: 'global' } as const;
-/** `keyValue`, `table` or `global`. */
+export const StoreKind = { keyValue: 'keyValue', table: 'table', global: 'global', window: 'window' } as const;
+/** `keyValue`, `table`, `global` or `window` (a windowed aggregation's store, window/store.ts). */
 export type StoreKind = (typeof StoreKind)[keyof typeof StoreKind];
 
 /** Options of `builder.addStore()`. */
@@ -50,7 +50,7 @@ const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** Validates store options and returns the spec (STREAM_INVALID_TOPOLOGY naming the path). */
 export function storeSpec<K, V>(kind: StoreKind, options: StoreOptions<K, V>, topic: string | null = null): StoreSpec {
-  const path = kind === 'keyValue' ? 'addStore()' : `${kind === 'table' ? 'table' : 'globalTable'}('${String(topic)}')`;
+  const path = kind === 'keyValue' ? 'addStore()' : kind === 'window' ? 'windowedBy()' : `${kind === 'table' ? 'table' : 'globalTable'}('${String(topic)}')`;
   if (typeof options !== 'object' || options === null) throw invalidTopology(`${path}: options must be an object with name, key and value`);
   if (typeof options.name !== 'string' || !NAME.test(options.name)) {
     throw invalidTopology(`${path}.name must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.name)}`, { path: `${path}.name` });
@@ -65,7 +65,7 @@ export function storeSpec<K, V>(kind: StoreKind, options: StoreOptions<K, V>, to
     keyCodec: options.key as Codec<unknown>,
     valueCodec: options.value as Codec<unknown>,
     maxEntries: options.maxEntries ?? null,
-    changelog: kind === 'keyValue' && options.changelog !== false,
+    changelog: (kind === 'keyValue' || kind === 'window') && options.changelog !== false,
     topic,
   });
 }
@@ -77,6 +77,6 @@ export function changelogTopic(applicationId: string, store: string): string {
 
 /** The topic a store is restored from: its changelog, or the table's own topic; null if none. */
 export function restoreTopic(spec: StoreSpec, applicationId: string): string | null {
-  if (spec.kind === 'keyValue') return spec.changelog ? changelogTopic(applicationId, spec.name) : null;
+  if (spec.kind === 'keyValue' || spec.kind === 'window') return spec.changelog ? changelogTopic(applicationId, spec.name) : null;
   return spec.topic;
 }

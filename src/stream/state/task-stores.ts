@@ -11,6 +11,7 @@ import type { Topology } from '../topology/topology.ts';
 import type { GlobalStores } from './global-stores.ts';
 import type { PartitionReader, StateReaders } from './readers.ts';
 import { changelogTopic, restoreTopic } from './spec.ts';
+import { InMemoryWindowStore } from '../window/store.ts';
 import { InMemoryKeyValueStore, TOMBSTONE_HEADER, type KeyValueStore } from './store.ts';
 import { storesOfNode, storesOfTask } from './wiring.ts';
 
@@ -39,7 +40,7 @@ const TOMBSTONE_HEADERS = Object.freeze({ [TOMBSTONE_HEADER]: new Uint8Array([1]
 /** The stores of a task. */
 export class TaskStores {
   readonly #options: TaskStoresOptions;
-  readonly #local = new Map<string, InMemoryKeyValueStore<unknown, unknown>>();
+  readonly #local = new Map<string, InMemoryKeyValueStore<unknown, unknown> | InMemoryWindowStore<unknown, unknown>>();
   readonly #readers = new Map<string, PartitionReader>();
   readonly #tables: string[] = [];
   #restored = false;
@@ -52,11 +53,11 @@ export class TaskStores {
       if (spec === undefined || spec.kind === 'global') continue;
       const topic = changelogTopic(applicationId, name);
       const writer =
-        spec.kind === 'keyValue' && spec.changelog
+        (spec.kind === 'keyValue' || spec.kind === 'window') && spec.changelog
           ? (key: Uint8Array, value: Uint8Array | null): void =>
               send(value === null ? { topic, partition, key, value: TOMBSTONE, headers: TOMBSTONE_HEADERS, timestamp: timestamp() } : { topic, partition, key, value, timestamp: timestamp() })
           : null;
-      this.#local.set(name, new InMemoryKeyValueStore(spec, writer, spec.kind === 'table'));
+      this.#local.set(name, spec.kind === 'window' ? new InMemoryWindowStore(spec, writer) : new InMemoryKeyValueStore(spec, writer, spec.kind === 'table'));
       if (spec.kind === 'table') this.#tables.push(name);
     }
   }

@@ -7,6 +7,8 @@ import type { Codec } from '../../log/codecs/codec.ts';
 import type { StreamRecord } from '../record.ts';
 import type { TopologyBuilder } from '../topology/builder.ts';
 import { Stream } from '../topology/stream.ts';
+import { WindowedGroupedStream } from '../window/grouped.ts';
+import type { Windows } from '../window/windows.ts';
 import { assertCodec, assertFunction } from '../topology/validate.ts';
 import { aggregateProcessor, type Adder } from './aggregate.ts';
 import { Table } from './table.ts';
@@ -32,6 +34,14 @@ export class GroupedStream<K, V> {
     this.#stream = stream;
     this.#key = key;
     this.#value = value;
+  }
+
+  /**
+   * Aggregates per key and event-time window (`TimeWindows`, `SlidingWindows`, `SessionWindows`);
+   * see window/windows.ts for the window kinds and window/close.ts for grace and lateness.
+   */
+  windowedBy(windows: Windows): WindowedGroupedStream<K, V> {
+    return new WindowedGroupedStream<K, V>(this.#builder, this.#stream, this.#key, this.#value, windows);
   }
 
   /** Counts records per key. */

@@ -21,6 +21,8 @@ export interface TaskMetrics {
   readonly deadLettered: number;
   /** Punctuator calls. */
   readonly punctuations: number;
+  /** Records that arrived after (some of) their windows closed (sent to the late-record stream). */
+  readonly lateRecords: number;
   /** Largest event time seen, or -1. */
   readonly streamTime: number;
   /** Next offset to read that was last committed (or handed to the commit), or null. */
@@ -39,6 +41,7 @@ export class TaskMetricsRecorder {
   skipped = 0;
   deadLettered = 0;
   punctuations = 0;
+  lateRecords = 0;
   committedOffset: number | null = null;
   #latencyLast = 0;
   #latencyMax = 0;
@@ -67,6 +70,7 @@ export class TaskMetricsRecorder {
       skipped: this.skipped,
       deadLettered: this.deadLettered,
       punctuations: this.punctuations,
+      lateRecords: this.lateRecords,
       streamTime: task.streamTime,
       committedOffset: this.committedOffset,
       processingLatencyMs: Object.freeze({

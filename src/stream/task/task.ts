@@ -255,6 +255,7 @@ export class StreamTask {
       wallClockTime: () => clock.now(),
       send: (record) => this.#send(record),
       countOutput: () => this.#metrics.recordsOut++,
+      countLateRecord: () => this.#metrics.lateRecords++,
       schedule: (node: string, type: PunctuationType, intervalMs: number, punctuator: Punctuator): Cancellable =>
         this.#schedules.add(node, type, intervalMs, punctuator, type === 'stream-time' ? this.#streamTime : clock.now()),
       store: (node, name) => this.#stores.get(node, name),

@@ -183,6 +183,17 @@ export class TopologyTestDriver {
     return [...this.#tasks.values()].map((t) => t.metrics());
   }
 
+  /**
+   * Restarts every task, as after a crash following its last commit or a move to another
+   * instance: the tasks are closed and dropped with their in-memory state and stream time; the
+   * next record of a partition starts a new task, which restores its stores from the changelogs.
+   */
+  async restartTasks(): Promise<void> {
+    this.#assertOpen();
+    for (const task of this.#tasks.values()) await task.close();
+    this.#tasks.clear();
+  }
+
   /** Closes every task's processors. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -77,6 +77,11 @@ export class TopologyBuilder {
     this.#addStore('keyValue', options, null);
   }
 
+  /** Declares a window store (internal: used by windowed aggregations, window/grouped.ts). */
+  addWindowStore<K, V>(options: StoreOptions<K, V>): void {
+    this.#addStore('window', options, null);
+  }
+
   /**
    * Reads `topic` as a table (latest value per key) for stream–table joins. The task of stream
    * partition n reads partition n of the table, so the joined stream must be co-partitioned with

@@ -1,0 +1,187 @@
+/**
+ * The processor of windowed `count()`, `reduce()` and `aggregate()`. Per record (after the task
+ * has moved stream time to include it):
+ * 1. close every window whose close time has come (close.ts): its final result goes to the
+ *    `<node>-final` child (what `suppress(untilWindowCloses())` reads) and it leaves the store;
+ * 2. apply the record to its windows (time, sliding or session rules below) and send each updated
+ *    window to the `<node>-updates` child (what `toStream()` reads), keyed by (key, start, end),
+ *    with the window's largest record timestamp as event time;
+ * 3. a LATE record (close.ts) goes to the `<node>-late` child (`lateRecords()`) with the header
+ *    `sluice.window.late` = `all` (it updated nothing) or `partial` (a hopping record that missed
+ *    some of its windows), and is counted in the task's `lateRecords` metric. Never dropped silently.
+ *
+ * Sliding windows follow Kafka Streams' KStreamSlidingWindowAggregate (KIP-450): from the windows
+ * whose start is in [ts - 2d, ts + 1] it updates those containing ts, creates the record's left
+ * window [ts - d, ts] from the latest window ending before ts (when that window's newest record is
+ * within d of ts; otherwise from the record alone), creates the record's right window
+ * [ts + 1, ts + 1 + d] from the window that contains ts and holds later records, and creates the
+ * previous record's right window when ts falls in it.
+ * Sessions: the sessions of the key overlapping [ts - gap, ts + gap] are merged with the record
+ * (aggregates combined with the merger, in start order) into one session; the merged-away
+ * sessions leave the store (their updates are not retracted on the update stream: the merged
+ * session's update supersedes them; suppression emits only sessions that are final).
+ */
+import type { Processor } from '../processor/api.ts';
+import { eachInOrder, type MaybePromise } from '../processor/maybe-async.ts';
+import type { NodeContext } from '../processor/node.ts';
+import { NO_HEADERS, type RecordOrigin, type StreamRecord } from '../record.ts';
+import type { AnyRecord } from '../topology/nodes.ts';
+import { closeAt } from './close.ts';
+import type { InMemoryWindowStore, WindowEntry } from './store.ts';
+import type { Windowed, Windows } from './windows.ts';
+
+/** Header of records on a late-record stream: `all` or `partial`. */
+export const LATE_HEADER = 'sluice.window.late';
+
+const LATE_ALL = new TextEncoder().encode('all');
+const LATE_PARTIAL = new TextEncoder().encode('partial');
+
+/** What a windowed aggregation computes. */
+export interface WindowAggregation<K, V, A> {
+  readonly node: string;
+  readonly store: string;
+  readonly windows: Windows;
+  /** The aggregate of a window holding only `record`. */
+  readonly first: (record: StreamRecord<K, V>) => A;
+  readonly adder: (aggregate: A, value: V, record: StreamRecord<K, V>) => A;
+  /** Combines two sessions' aggregates (session windows only); `record` is the one merging them. */
+  readonly merger: ((left: A, right: A, record: StreamRecord<K, V>) => A) | null;
+}
+
+type Out = [child: string, record: AnyRecord];
+
+/** The processor supplier of a windowed aggregation node. */
+export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
+  const { windows, first, adder } = spec;
+  const updates = `${spec.node}-updates`;
+  const finals = `${spec.node}-final`;
+  const late = `${spec.node}-late`;
+  return () => {
+    let ctx: NodeContext;
+    let store: InMemoryWindowStore<K, A>;
+    let out: Out[] = [];
+    let origin: RecordOrigin;
+
+    const result = (e: WindowEntry<K, A>): AnyRecord => ({ key: { key: e.key, start: e.start, end: e.end }, value: e.agg, timestamp: e.maxTs, headers: NO_HEADERS, origin });
+    const update = (e: WindowEntry<K, A>): void => {
+      out.push([updates, result(e)]);
+    };
+    const lateRecord = (record: StreamRecord<K, V>, partial: boolean): void => {
+      ctx.countLateRecord();
+      out.push([late, { ...(record as AnyRecord), headers: { ...record.headers, [LATE_HEADER]: partial ? LATE_PARTIAL : LATE_ALL } }]);
+    };
+
+    const timeWindows = (record: StreamRecord<K, V>, now: number): void => {
+      if (windows.kind !== 'time') return;
+      const ts = record.timestamp;
+      let missed = 0;
+      const starts = windows.startsFor(ts);
+      for (const start of starts) {
+        const end = start + windows.sizeMs;
+        if (end + windows.graceMs <= now) {
+          missed++;
+          continue;
+        }
+        const e = store.fetch(record.key, start);
+        const agg = e === undefined ? first(record) : adder(e.agg, record.value, record);
+        update(store.putWindow(record.key, start, end, agg, e === undefined ? ts : Math.max(e.maxTs, ts)));
+      }
+      if (missed > 0) lateRecord(record, missed < starts.length);
+    };
+
+    const slidingWindows = (record: StreamRecord<K, V>, now: number): void => {
+      if (windows.kind !== 'sliding') return;
+      const ts = record.timestamp;
+      const d = windows.timeDifferenceMs;
+      if (ts + 1 + windows.graceMs <= now) {
+        lateRecord(record, false);
+        return;
+      }
+      let leftAgg: A | undefined;
+      let previous: number | undefined;
+      let right: { agg: A; maxTs: number } | undefined;
+      let leftExists = false;
+      let rightExists = false;
+      const starts = new Set<number>();
+      for (const e of store.range(record.key, ts - 2 * d, ts + 1)) {
+        starts.add(e.start);
+        if (e.end < ts) {
+          leftAgg = e.agg;
+          previous = e.maxTs;
+        } else if (e.end === ts) {
+          leftExists = true;
+          if (e.maxTs < ts) previous = e.maxTs;
+          update(store.putWindow(record.key, e.start, e.end, adder(e.agg, record.value, record), Math.max(e.maxTs, ts)));
+        } else if (e.start <= ts) {
+          right = { agg: e.agg, maxTs: e.maxTs };
+          update(store.putWindow(record.key, e.start, e.end, adder(e.agg, record.value, record), Math.max(e.maxTs, ts)));
+        } else {
+          rightExists = true; // e.start === ts + 1
+        }
+      }
+      if (!leftExists) {
+        const agg = leftAgg !== undefined && previous !== undefined && previous >= ts - d ? adder(leftAgg, record.value, record) : first(record);
+        update(store.putWindow(record.key, ts - d, ts, agg, ts));
+      }
+      if (!rightExists && right !== undefined && right.maxTs > ts) {
+        update(store.putWindow(record.key, ts + 1, ts + 1 + d, right.agg, right.maxTs));
+      }
+      if (previous !== undefined) {
+        const start = previous + 1;
+        if (!starts.has(start) && start + d >= ts) {
+          update(store.putWindow(record.key, start, start + d, first(record), ts));
+        }
+      }
+    };
+
+    const sessionWindows = (record: StreamRecord<K, V>, now: number): void => {
+      if (windows.kind !== 'session') return;
+      const ts = record.timestamp;
+      const gap = windows.gapMs;
+      const sessions = store.overlapping(record.key, ts - gap, ts + gap);
+      let start = ts;
+      let end = ts;
+      let maxTs = ts;
+      for (const s of sessions) {
+        if (s.start < start) start = s.start;
+        if (s.end > end) end = s.end;
+        if (s.maxTs > maxTs) maxTs = s.maxTs;
+      }
+      if (end + windows.graceMs < now) {
+        lateRecord(record, false);
+        return;
+      }
+      let agg: A;
+      if (sessions.length === 0) {
+        agg = first(record);
+      } else {
+        agg = sessions[0]!.agg;
+        for (let i = 1; i < sessions.length; i++) agg = spec.merger!(agg, sessions[i]!.agg, record);
+        agg = adder(agg, record.value, record);
+      }
+      for (const s of sessions) if (s.start !== start) store.remove(s);
+      update(store.putWindow(record.key, start, end, agg, maxTs));
+    };
+
+    const apply = windows.kind === 'time' ? timeWindows : windows.kind === 'sliding' ? slidingWindows : sessionWindows;
+
+    return {
+      init(context) {
+        ctx = context as NodeContext;
+        store = context.getStore(spec.store) as unknown as InMemoryWindowStore<K, A>;
+        store.setRetention((end) => closeAt(windows, end), windows.kind === 'sliding' ? windows.timeDifferenceMs : 0);
+      },
+      process(record): MaybePromise {
+        if (record.key === null || record.key === undefined) throw new Error(`cannot aggregate a record with a null key into window store '${spec.store}'`);
+        origin = record.origin;
+        const now = Math.max(ctx.streamTime(), store.observedTime);
+        store.expire(now, (e) => out.push([finals, result(e)]));
+        apply(record, now);
+        const list = out;
+        out = [];
+        if (list.length === 1) return ctx.forwardTo(list[0]![0], list[0]![1]);
+        return eachInOrder(list, ([child, r]) => ctx.forwardTo(child, r));
+      },
+    };
+  };
+}
