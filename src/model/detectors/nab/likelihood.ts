@@ -9,6 +9,7 @@
  * moments (O(1) state instead of 8,640 stored scores) and only the upper tail counts (a raw score
  * below its usual level is not an anomaly), so the value kept is the tail probability Q itself.
  */
+import { normalTail } from '../../postprocess-gaussian.ts';
 
 /** Online state of one likelihood estimator (plain JSON-safe numbers). */
 export interface LikelihoodState {
@@ -54,7 +55,7 @@ export function updateLikelihood(s: LikelihoodState, p: LikelihoodParams, raw: n
   let tail = 1;
   if (s.n > len) {
     const sd = Math.max(Math.sqrt(s.variance), p.minStd);
-    tail = upperTail((avg - s.mean) / sd);
+    tail = normalTail((avg - s.mean) / sd);
   }
   // Welford-style exponentially weighted moments; the first scores start with a faster average.
   const a = Math.max(p.alpha, 1 / s.n);
@@ -62,23 +63,4 @@ export function updateLikelihood(s: LikelihoodState, p: LikelihoodParams, raw: n
   s.mean += a * d;
   s.variance = (1 - a) * (s.variance + a * d * d);
   return tail;
-}
-
-/** Q(z) = P(N(0,1) > z), via {@link erfc}. */
-export function upperTail(z: number): number {
-  return 0.5 * erfc(z / Math.SQRT2);
-}
-
-/** Complementary error function, relative accuracy ≈ 1.2e-7 everywhere (Numerical Recipes, erfcc). */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
 }
