@@ -220,7 +220,7 @@ export async function runStreamBench(args: readonly string[]): Promise<StreamBen
     const produced = await produceInput(log, records);
     records.length = 0;
     say(`backend ${values.backend}: ${fmt(total)} telemetry records (${recordBytes}-byte values, ${devices} devices) in ${partitions} partitions, produced at ${fmt(produced)} records/s`);
-    say(`Sluice: one instance, batches of ${batch} records${WINDOW_STAND_IN ? `; window = groupByKey().aggregate() stand-in for ${windowMs} ms tumbling windows (no windowedBy in src/stream yet)` : ''}`);
+    say(`Sluice: one instance, batches of ${batch} records${WINDOW_STAND_IN ? `; window = groupByKey().aggregate() stand-in for ${windowMs} ms tumbling windows` : `; window = windowedBy(TimeWindows.of(${windowMs}))`}`);
 
     const sluice: Partial<Record<StreamJob, JobFigures>> = {};
     for (const job of jobs as StreamJob[]) {
