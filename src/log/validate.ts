@@ -8,8 +8,13 @@ import type { CreateTopicOptions, ProducerRecord, TopicConfig } from './types.ts
 /** Kafka's topic-name rules: 1–249 characters of [a-zA-Z0-9._-], not `.` or `..`. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
+/** Names already found legal (bounded), so that a send checks each record's topic cheaply. */
+const legalNames = new Set<string>();
+const MAX_REMEMBERED_NAMES = 10_000;
+
 /** Throws LOG_INVALID_TOPIC_NAME unless `name` is a legal topic name. */
 export function assertTopicName(name: unknown): asserts name is string {
+  if (typeof name === 'string' && legalNames.has(name)) return;
   if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
     throw new SluiceError(
       ErrorCode.LOG_INVALID_TOPIC_NAME,
@@ -17,6 +22,8 @@ export function assertTopicName(name: unknown): asserts name is string {
       { details: { topic: name } },
     );
   }
+  if (legalNames.size >= MAX_REMEMBERED_NAMES) legalNames.clear();
+  legalNames.add(name);
 }
 
 /** Throws LOG_INVALID_PARTITION unless `partition` is an integer in [0, partitions). */
