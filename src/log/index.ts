@@ -4,6 +4,7 @@
  */
 import { ErrorCode, SluiceError } from '../errors.ts';
 import type { LogConfig } from './config.ts';
+import { instrument } from './instrument.ts';
 import type { Log } from './types.ts';
 
 export type * from './types.ts';
@@ -11,18 +12,22 @@ export type * from './config.ts';
 export { Acks, CleanupPolicy, IsolationLevel } from './types.ts';
 export { DEFAULT_EMBEDDED_DIR, DEFAULT_TEST_BROKER } from './config.ts';
 export { murmur2, partitionForKey, DefaultPartitioner } from './partitioner.ts';
+export { LOG_CHANNELS } from './instrument.ts';
 export * from './codecs/index.ts';
 
-/** Connects to the backend named by `config` (default: the embedded log in `./data`). */
+/**
+ * Connects to the backend named by `config` (default: the embedded log in `./data`). Its sends,
+ * polls and commits are published on the {@link LOG_CHANNELS} diagnostics channels.
+ */
 export async function openLog(config: LogConfig = { backend: 'embedded' }): Promise<Log> {
   switch (config.backend) {
     case 'embedded': {
       const { openEmbeddedLog } = await import('./embedded/index.ts');
-      return openEmbeddedLog(config);
+      return instrument(await openEmbeddedLog(config));
     }
     case 'kafka': {
       const { openKafkaLog } = await import('./kafka/index.ts');
-      return openKafkaLog(config);
+      return instrument(await openKafkaLog(config));
     }
     default:
       throw new SluiceError(
