@@ -9,6 +9,7 @@ import { readCsvTable } from '../model/eval/csv-table.ts';
 import { formatDetectCsv, runDetect } from '../model/eval/detect-run.ts';
 import { createDecider } from '../model/postprocess.ts';
 import { DEFAULT_DETECTOR, detectorFactories, getDetectorFactory } from '../model/registry.ts';
+import type { DetectorFactory } from '../model/types.ts';
 import { UsageError, intFlag, parseCommand, stringFlag } from './args.ts';
 import type { Command } from './command.ts';
 import { count, out } from './output.ts';
@@ -70,7 +71,7 @@ export const detectCommand: Command = {
 
     const tableData = readCsvTable(input, { ...(columns === undefined ? {} : { columns }), ...(timestampColumn === undefined ? {} : { timestampColumn }) });
     if (trainRows > tableData.lines.length) throw new UsageError(`--train-rows ${trainRows} exceeds the ${tableData.lines.length} data rows of ${input}`, USAGE);
-    const result = runDetect({ table: tableData, factory, trainRows, decider: createDecider() });
+    const result = runDetect({ table: tableData, factory, trainRows, decider: deciderFor(factory) });
     try {
       writeFileSync(output, formatDetectCsv(tableData, result));
     } catch (error) {
@@ -84,3 +85,12 @@ export const detectCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The decider for `is_anomaly`: a detector whose scores are already likelihoods is thresholded at
+ * its own alarm level; the others' raw scores go through the likelihood calibration.
+ */
+function deciderFor(factory: DetectorFactory): ReturnType<typeof createDecider> {
+  const alarm = factory.calibrated?.alarm;
+  return alarm === undefined ? createDecider() : createDecider({ calibration: 'none', high: alarm, low: alarm, warmup: 0 });
+}

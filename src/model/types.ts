@@ -62,6 +62,12 @@ export interface DetectorFactory {
   readonly kind: string;
   /** One-line description for `--help` and reports. */
   readonly description: string;
+  /**
+   * Set when the scores are already calibrated anomaly likelihoods: `alarm` is the score at which
+   * the detector itself raises an alarm, so decisions threshold the score directly instead of
+   * calibrating it a second time.
+   */
+  readonly calibrated?: { readonly alarm: number };
   /** Fits a model on history (may be empty: purely online detectors then learn as they go). */
   fit(history: readonly Observation[], options?: FitOptions): DetectorModel;
   /** Rebuilds a model from its parameters; throws MODEL_INVALID naming the bad field. */

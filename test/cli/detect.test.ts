@@ -59,3 +59,23 @@ test('sluice detect: a bad timestamp is reported with file, line and column; usa
   const tooMany = await runCli(t, ['detect', '--input', join(dir, 'bad.csv'), '--output', join(dir, 'o.csv'), '--train-rows', 'x']);
   assert.equal(tooMany.code, 2);
 });
+
+test('sluice detect with the default detector flags the spike row itself (its scores are already likelihoods)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-detect-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const input = join(dir, 'in.csv');
+  const output = join(dir, 'out.csv');
+  // A daily-looking cycle with small deterministic noise, long enough to learn, then one spike.
+  const lines = ['time,temperature'];
+  for (let i = 0; i < 3000; i++) {
+    const temp = i === 2500 ? 80 : 20 + Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) / 100;
+    lines.push(`${new Date(Date.UTC(2024, 2, 1) + i * 300_000).toISOString()},${temp.toFixed(3)}`);
+  }
+  writeFileSync(input, `${lines.join('\n')}\n`);
+  const r = await runCli(t, ['detect', '--input', input, '--output', output]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = readFileSync(output, 'utf8').trimEnd().split('\n').slice(1).map((line) => line.split(','));
+  assert.equal(rows[2500]!.at(-1), '1', `the spike row (temperature 80) is an anomaly: ${rows[2500]!.join(',')}`);
+  const flagged = rows.flatMap((cells, i) => (cells.at(-1) === '1' ? [i] : []));
+  assert.ok(flagged.length <= 5, `a few alarms at most, got rows ${flagged.join(', ')}`);
+});

@@ -5,7 +5,7 @@
 import { ErrorCode, SluiceError } from '../../../errors.ts';
 import type { DetectorFactory, DetectorModel, FitOptions, Observation } from '../../types.ts';
 import { NAB_KIND, NabModel } from './detector.ts';
-import { parseNabParams } from './params.ts';
+import { DEFAULT_NAB_PARAMS, parseNabParams } from './params.ts';
 
 export { NAB_KIND, NabModel, type NabState } from './detector.ts';
 export { DEFAULT_NAB_PARAMS, parseNabParams, type NabParams } from './params.ts';
@@ -25,6 +25,7 @@ function featuresOf(history: readonly Observation[], options: FitOptions | undef
 export const nabDetectorFactory: DetectorFactory = {
   kind: NAB_KIND,
   description: 'NAB-oriented online detector: context (ensemble, multi-scale) + residual + novelty + seasonal views, anomaly likelihood, refractory alarms',
+  calibrated: { alarm: DEFAULT_NAB_PARAMS.alarm },
   fit(history: readonly Observation[], options?: FitOptions): DetectorModel {
     const features = featuresOf(history, options);
     if (features.length === 0) {
