@@ -1,9 +1,15 @@
 /**
  * A running topology instance: the poll → process → produce → commit loop, and the handle `run()`
- * returns (state, error, metrics, close). One batch at a time: records are polled (at most
- * `maxBatchRecords`), processed by their partitions' tasks concurrently, their outputs produced and
- * acknowledged, then the input offsets committed, before the next poll. That bounds memory to one
- * batch and lets a slow sink slow the source (backpressure).
+ * returns (state, error, metrics, close). Records are polled (at most `maxBatchRecords`) and
+ * processed by their partitions' tasks concurrently.
+ *
+ * At-least-once, the loop is pipelined (pipeline.ts): a batch's outputs are produced and, while the
+ * log acknowledges them, the next batch is polled and processed; at most `maxInFlightBatches`
+ * batches are unacknowledged (then the loop waits: a slow sink slows the source). Input offsets
+ * are committed every `commitIntervalMs`, when idle, before partitions are revoked and on close,
+ * and only those of batches whose outputs — and every earlier batch's — are acknowledged. If a
+ * send fails, the application stops; the offsets of the batches acknowledged before the failed one
+ * are committed, none after it (they are re-processed on restart: duplicates, never losses).
  *
  * In exactly-once mode the produce and the commit are one transaction (delivery-eos.ts); when it
  * is aborted, the batch's partitions are rewound to their committed offsets and every task is
@@ -15,7 +21,8 @@ import type { Clock } from '../clock.ts';
 import type { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import type { StreamTask } from '../task/task.ts';
-import type { Delivery } from './delivery.ts';
+import { isPipelined, type Delivery, type PipelinedDelivery } from './delivery.ts';
+import { SendPipeline, type BatchInfo } from './pipeline.ts';
 import type { TaskManager } from './task-manager.ts';
 
 /** Lifecycle of a running application. */
@@ -53,6 +60,10 @@ export interface AppParts {
   readonly clock: Clock;
   readonly maxBatchRecords: number;
   readonly pollTimeoutMs: number;
+  /** At-least-once: least time between offset commits (0: every batch). */
+  readonly commitIntervalMs: number;
+  /** At-least-once: batches whose outputs may be unacknowledged at once (≥ 1). */
+  readonly maxInFlightBatches: number;
   readonly onError: ((error: Error) => void) | undefined;
 }
 
@@ -65,6 +76,7 @@ export class StreamApp {
   #stopping = false;
   #batches = 0;
   #rebalanced = 0;
+  #lastCommit = performance.now();
   readonly #done: Promise<void>;
 
   /** Starts the loop (made by `run()`). */
@@ -112,7 +124,7 @@ export class StreamApp {
     if (this.#error !== null) throw this.#error;
   }
 
-  /** Finishes the current batch (committing it), closes the tasks, leaves the group. Idempotent. */
+  /** Finishes the current batch and the outputs in flight (committing them), closes the tasks, leaves the group. Idempotent. */
   async close(): Promise<void> {
     this.#stopping = true;
     if (this.#state === 'running') this.#state = 'closing';
@@ -121,20 +133,27 @@ export class StreamApp {
 
   async #loop(): Promise<void> {
     const p = this.#parts;
+    const delivery = p.delivery;
+    const pipeline = isPipelined(delivery) ? new SendPipeline((outputs) => delivery.send(outputs), p.maxInFlightBatches) : null;
+    if (pipeline !== null) p.tasks.beforeRevoke = () => this.#flush(delivery as PipelinedDelivery, pipeline);
     try {
       while (!this.#stopping) {
         const records = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
-        await this.#batch(records);
+        if (pipeline === null) await this.#batch(records);
+        else await this.#pipelined(records, delivery as PipelinedDelivery, pipeline);
       }
+      if (pipeline !== null) await this.#flush(delivery as PipelinedDelivery, pipeline);
     } catch (error) {
       this.#error = error instanceof Error ? error : new Error(String(error));
+      if (pipeline !== null) await this.#salvage(delivery as PipelinedDelivery, pipeline);
     }
+    p.tasks.beforeRevoke = null;
     await this.#shutdown();
   }
 
-  async #batch(records: readonly LogRecord[]): Promise<void> {
+  /** Processes the records by task, then fires due wall-clock punctuations. */
+  async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, LogRecord[]>> {
     const p = this.#parts;
-    const started = performance.now();
     const byTask = new Map<StreamTask, LogRecord[]>();
     for (const r of records) {
       const task = p.tasks.get(r);
@@ -143,8 +162,76 @@ export class StreamApp {
       if (list === undefined) byTask.set(task, [r]);
       else list.push(r);
     }
-    await Promise.all([...byTask].map(([task, list]) => task.process(list)));
+    if (byTask.size === 1) {
+      for (const [task, list] of byTask) await task.process(list);
+    } else {
+      await Promise.all([...byTask].map(([task, list]) => task.process(list)));
+    }
     for (const task of p.tasks.tasks()) await task.punctuateWallClock();
+    return byTask;
+  }
+
+  /** At-least-once: processes a batch, hands its outputs to the pipeline, commits on the interval. */
+  async #pipelined(records: readonly LogRecord[], delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
+    const p = this.#parts;
+    const started = performance.now();
+    const byTask = await this.#process(records);
+    const offsets: TopicPartitionOffset[] = [];
+    for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
+    const outputs = p.collector.take();
+    if (outputs.length > 0 || offsets.length > 0) {
+      await pipeline.waitForRoom();
+      pipeline.push(outputs, offsets, { records: records.length, outputs: outputs.length, started });
+    }
+    if (records.length === 0) {
+      // Idle: nothing to overlap with, so finish the work in flight and commit it.
+      await this.#flush(delivery, pipeline);
+      return;
+    }
+    pipeline.retireSettled();
+    if (performance.now() - this.#lastCommit >= p.commitIntervalMs) await this.#commit(delivery, pipeline);
+  }
+
+  /** Waits for every output in flight, then commits (revoke, close, idle). */
+  async #flush(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
+    await pipeline.drain();
+    await this.#commit(delivery, pipeline);
+  }
+
+  /** Commits the offsets of the batches retired (acknowledged, in order) since the last commit. */
+  async #commit(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
+    this.#lastCommit = performance.now();
+    if (!pipeline.hasAcknowledged) return;
+    const { offsets, batches } = pipeline.take();
+    const outcome = await delivery.commitOffsets(offsets);
+    if (outcome === 'rebalanced') {
+      this.#rebalanced++;
+      return;
+    }
+    this.#batches += batches.length;
+    const p = this.#parts;
+    for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
+    if (batchChannel.hasSubscribers) for (const b of batches) this.#publish(b);
+  }
+
+  /**
+   * After an error: commits what was acknowledged before the first failed send (as the
+   * sequential loop did: every batch before the failing one committed), best effort.
+   */
+  async #salvage(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
+    await pipeline.drain().catch(() => {});
+    await this.#commit(delivery, pipeline).catch(() => {});
+  }
+
+  #publish(b: BatchInfo): void {
+    batchChannel.publish({ applicationId: this.applicationId, records: b.records, outputs: b.outputs, durationMs: performance.now() - b.started });
+  }
+
+  /** Exactly-once: one batch, one transaction, committed before the next poll. */
+  async #batch(records: readonly LogRecord[]): Promise<void> {
+    const p = this.#parts;
+    const started = performance.now();
+    const byTask = await this.#process(records);
     const offsets: TopicPartitionOffset[] = [];
     for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
     const outputs = p.collector.take();
@@ -160,9 +247,7 @@ export class StreamApp {
     }
     this.#batches++;
     for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
-    if (batchChannel.hasSubscribers) {
-      batchChannel.publish({ applicationId: this.applicationId, records: records.length, outputs: outputs.length, durationMs: performance.now() - started });
-    }
+    if (batchChannel.hasSubscribers) this.#publish({ records: records.length, outputs: outputs.length, started });
   }
 
   /**

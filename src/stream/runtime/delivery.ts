@@ -33,8 +33,25 @@ export interface Delivery {
   close(): Promise<void>;
 }
 
+/**
+ * A delivery whose two halves can be pipelined (at-least-once): outputs are sent as each batch is
+ * processed, and input offsets committed later, on an interval, for the batches whose outputs are
+ * all acknowledged (pipeline.ts).
+ */
+export interface PipelinedDelivery extends Delivery {
+  /** Produces outputs; resolves once they are acknowledged. */
+  send(outputs: readonly ProducerRecord[]): Promise<unknown>;
+  /** Commits input offsets: `committed`, or `rebalanced` when the group moved on meanwhile. */
+  commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome>;
+}
+
+/** True for a delivery the runtime may pipeline. */
+export function isPipelined(delivery: Delivery): delivery is PipelinedDelivery {
+  return typeof (delivery as Partial<PipelinedDelivery>).commitOffsets === 'function';
+}
+
 /** At-least-once delivery with a plain producer and consumer-group commits. */
-export class AtLeastOnceDelivery implements Delivery {
+export class AtLeastOnceDelivery implements PipelinedDelivery {
   readonly #producer: Producer;
   readonly #consumer: Consumer;
 
@@ -45,6 +62,14 @@ export class AtLeastOnceDelivery implements Delivery {
 
   async commitBatch(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome> {
     if (outputs.length > 0) await this.#producer.send(outputs);
+    return this.commitOffsets(offsets);
+  }
+
+  send(outputs: readonly ProducerRecord[]): Promise<unknown> {
+    return this.#producer.send(outputs);
+  }
+
+  async commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome> {
     if (offsets.length === 0) return 'committed';
     try {
       await this.#consumer.commit(offsets);

@@ -34,6 +34,17 @@ export interface RunOptions {
   readonly maxBatchRecords?: number;
   /** Longest wait of one poll, in ms (also the wall-clock punctuation granularity). Default 100. */
   readonly pollTimeoutMs?: number;
+  /**
+   * At-least-once: how often input offsets are committed, in ms (always also on revoke, on close
+   * and when idle); only offsets of batches whose outputs are all acknowledged. 0: after every
+   * batch. Default 100.
+   */
+  readonly commitIntervalMs?: number;
+  /**
+   * At-least-once: batches whose outputs may be unacknowledged while the next ones are polled and
+   * processed (backpressure beyond). 1: no overlap. Default 4.
+   */
+  readonly maxInFlightBatches?: number;
   /** Where a partition without a committed offset starts. Default `earliest`. */
   readonly autoOffsetReset?: OffsetReset;
   /** Consumer group session timeout in ms. Default 10 000. */
@@ -51,6 +62,8 @@ export const RUN_DEFAULTS = {
   delivery: 'at-least-once',
   maxBatchRecords: 1_000,
   pollTimeoutMs: 100,
+  commitIntervalMs: 100,
+  maxInFlightBatches: 4,
   autoOffsetReset: 'earliest',
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
@@ -79,8 +92,12 @@ export function validateRunOptions(options: RunOptions): void {
   if (options.instanceId !== undefined && (typeof options.instanceId !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(options.instanceId))) {
     throw invalid('instanceId', `must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.instanceId)}`);
   }
-  for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions'] as const) {
+  for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions', 'maxInFlightBatches'] as const) {
     positiveInt(name, options[name]);
+  }
+  const interval = options.commitIntervalMs;
+  if (interval !== undefined && (typeof interval !== 'number' || !Number.isSafeInteger(interval) || interval < 0)) {
+    throw invalid('commitIntervalMs', `must be an integer ≥ 0, got ${String(interval)}`);
   }
   if (options.autoOffsetReset !== undefined && options.autoOffsetReset !== 'earliest' && options.autoOffsetReset !== 'latest') {
     throw invalid('autoOffsetReset', `must be 'earliest' or 'latest', got ${JSON.stringify(options.autoOffsetReset)}`);

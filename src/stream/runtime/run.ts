@@ -69,6 +69,8 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     clock,
     maxBatchRecords: o.maxBatchRecords,
     pollTimeoutMs: o.pollTimeoutMs,
+    commitIntervalMs: o.commitIntervalMs,
+    maxInFlightBatches: o.maxInFlightBatches,
     onError: options.onError,
   });
   const closeGlobals = (): Promise<void> => globals.close();

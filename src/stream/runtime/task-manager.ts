@@ -1,7 +1,8 @@
 /**
  * The tasks of one running instance: created when the group assigns partitions, closed when they
- * are revoked. The runtime commits every batch before it polls again, and rebalances happen inside
- * poll, so a revoked task never has uncommitted work.
+ * are revoked. Rebalances happen inside poll; before revoked tasks are closed, `beforeRevoke` (set
+ * by the runtime) waits for the outputs in flight and commits their offsets, so a revoked task
+ * never leaves acknowledged work uncommitted nor unacknowledged outputs behind.
  */
 import type { RebalanceListener, TopicPartition } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
@@ -29,6 +30,8 @@ export class TaskManager implements RebalanceListener {
   /** Tasks ever created and closed here (for metrics). */
   created = 0;
   closed = 0;
+  /** Called before tasks are revoked: the runtime finishes and commits the work in flight. */
+  beforeRevoke: (() => Promise<void>) | null = null;
 
   constructor(options: TaskManagerOptions) {
     this.#options = options;
@@ -58,6 +61,7 @@ export class TaskManager implements RebalanceListener {
   }
 
   async onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
+    if (partitions.length > 0 && this.beforeRevoke !== null) await this.beforeRevoke();
     for (const tp of partitions) await this.#close(taskId(tp.topic, tp.partition));
   }
 

@@ -1,0 +1,136 @@
+/**
+ * The pipelined at-least-once runtime's in-order commit rule: while batch N's outputs are not
+ * acknowledged, no offset of batch N+1 (or later) is committed, even when their outputs were
+ * acknowledged first; if batch N's send fails, the application stops with everything before N
+ * committed and nothing after it, and a restart re-processes from N (nothing lost).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { jsonCodec, stringCodec } from '../../src/log/index.ts';
+import type { Log, Producer, ProducerRecord } from '../../src/log/types.ts';
+import { run, topology } from '../../src/stream/index.ts';
+import { SendPipeline } from '../../src/stream/runtime/pipeline.ts';
+import { bytes, eventually, text } from '../helpers.ts';
+import { createTopics, freshLog, produce, readTopic } from './runtime-helpers.ts';
+
+const codecs = { key: stringCodec, value: jsonCodec<number>() } as const;
+
+function app() {
+  const b = topology();
+  b.stream('in', codecs)
+    .mapValues((v) => v * 10)
+    .to('out', codecs);
+  return b.build();
+}
+
+function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * A log whose producer holds its second send (batch 2, offsets 2-3) until the third send (batch 3)
+ * has been acknowledged, then lets it through (`slow`) or fails it (`fail`).
+ */
+function gatedLog(log: Log, mode: 'slow' | 'fail', heldUntil: Promise<void>) {
+  const third = deferred();
+  let sends = 0;
+  const wrap = (producer: Producer): Producer => ({
+    send: async (records: readonly ProducerRecord[]) => {
+      const n = ++sends;
+      if (n === 2) {
+        await third.promise;
+        await heldUntil;
+        if (mode === 'fail') throw new Error('send of batch 2 failed');
+        return producer.send(records);
+      }
+      const meta = await producer.send(records);
+      if (n === 3) third.resolve();
+      return meta;
+    },
+    beginTransaction: () => producer.beginTransaction(),
+    close: () => producer.close(),
+  });
+  const gated: Log = {
+    backend: log.backend,
+    admin: log.admin,
+    producer: (options) => wrap(log.producer(options)),
+    consumer: (options) => log.consumer(options),
+    close: () => log.close(),
+  };
+  return { gated, thirdAcked: third.promise };
+}
+
+async function committedOffset(log: Log, groupId: string): Promise<number | null> {
+  const consumer = log.consumer({ groupId });
+  try {
+    const [c] = await consumer.committed([{ topic: 'in', partition: 0 }]);
+    return c?.offset ?? null;
+  } finally {
+    await consumer.close();
+  }
+}
+
+const input = Array.from({ length: 10 }, (_, i) => ({ topic: 'in', key: bytes('k'), value: bytes(String(i)) }));
+
+test('a slow send of batch N holds back the commit of batch N+1, already acknowledged', async (t) => {
+  const log = await freshLog(t);
+  await createTopics(log, { in: 1, out: 1 });
+  await produce(log, input);
+  const release = deferred();
+  const { gated, thirdAcked } = gatedLog(log, 'slow', release.promise);
+  const a = await run(app(), { log: gated, applicationId: 'pl1', maxBatchRecords: 2, commitIntervalMs: 0 });
+  await thirdAcked;
+  // Batch 3's outputs are durable, batch 2's are not: nothing past batch 1 may be committed.
+  const out = await readTopic(log, 'out', 4);
+  assert.deepEqual(out.map((r) => JSON.parse(text(r.value)) as number).slice(0, 2), [0, 10]);
+  const held = await committedOffset(log, 'pl1');
+  assert.ok(held === null || held === 2, `committed ${held} while batch 2 is unacknowledged`);
+  release.resolve();
+  await eventually(async () => (await committedOffset(log, 'pl1')) === 10);
+  await a.close();
+  const all = await readTopic(log, 'out', 10);
+  assert.deepEqual(new Set(all.map((r) => JSON.parse(text(r.value)) as number)), new Set(input.map((_, i) => i * 10)));
+});
+
+test('a failed send of batch N stops the application with batch N+1 uncommitted; a restart loses nothing', async (t) => {
+  const log = await freshLog(t);
+  await createTopics(log, { in: 1, out: 1 });
+  await produce(log, input);
+  const { gated } = gatedLog(log, 'fail', Promise.resolve());
+  const a = await run(app(), { log: gated, applicationId: 'pl2', maxBatchRecords: 2, commitIntervalMs: 0 });
+  await assert.rejects(a.stopped(), /send of batch 2 failed/);
+  assert.equal(a.state, 'failed');
+  assert.equal(await committedOffset(log, 'pl2'), 2, 'batch 1 committed, batch 3 (acknowledged after the failure) not');
+
+  const b = await run(app(), { log, applicationId: 'pl2' });
+  await eventually(async () => (await committedOffset(log, 'pl2')) === 10);
+  await b.close();
+  const all = await readTopic(log, 'out', 10);
+  const values = new Set(all.map((r) => JSON.parse(text(r.value)) as number));
+  assert.deepEqual(values, new Set(input.map((_, i) => i * 10)), 'every input has its output');
+});
+
+test('SendPipeline hands out offsets in batch order only', async () => {
+  const sends = [deferred(), deferred(), deferred()];
+  let i = 0;
+  const p = new SendPipeline(() => sends[i++]!.promise, 3);
+  const info = { records: 1, outputs: 1, started: 0 };
+  const rec = [{ topic: 'o', value: bytes('x') }];
+  for (let n = 0; n < 3; n++) p.push(rec, [{ topic: 'in', partition: 0, offset: n + 1 }], info);
+  sends[1]!.resolve();
+  sends[2]!.resolve();
+  await new Promise((r) => setImmediate(r));
+  p.retireSettled();
+  assert.equal(p.hasAcknowledged, false, 'batches 2 and 3 wait for batch 1');
+  sends[0]!.reject(new Error('boom'));
+  await assert.rejects(p.drain(), /boom/);
+  assert.equal(p.hasAcknowledged, false, 'nothing after the failed batch is ever committable');
+  assert.throws(() => p.retireSettled(), /boom/);
+  assert.equal(p.inFlight, 3);
+});
