@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TEST_BROKER, openLog } from '../src/log/index.ts';
 import type { Acks, Log, LogConfig, ProducerRecord } from '../src/log/index.ts';
+import { exitOnHelp, positiveIntParser } from './args.ts';
 
 /** Figures printed by the benchmark. */
 export interface LogBenchResult {
@@ -156,15 +157,8 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name: string, v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'\n${USAGE}`);
-    return n;
-  };
+  exitOnHelp(values.help, USAGE);
+  const int = positiveIntParser(USAGE);
   const total = int('records', values.records);
   const recordBytes = int('record-bytes', values['record-bytes']);
   const batch = int('batch', values.batch);

@@ -31,6 +31,7 @@ import type { Log, LogConfig, ProducerRecord } from '../src/log/index.ts';
 import { BATCH_CHANNEL, RUN_DEFAULTS, run } from '../src/stream/index.ts';
 import { makeInput, StreamJob, streamTopology, WINDOW_STAND_IN } from './stream-jobs.ts';
 import { buildPeer, runPeer, type PeerResult } from './stream-peer.ts';
+import { exitOnHelp, positiveIntParser } from './args.ts';
 
 /** Figures of one job on one engine. */
 export interface JobFigures {
@@ -171,15 +172,8 @@ export async function runStreamBench(args: readonly string[]): Promise<StreamBen
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name: string, v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${v}'\n${USAGE}`);
-    return n;
-  };
+  exitOnHelp(values.help, USAGE);
+  const int = positiveIntParser(USAGE);
   const total = int('records', values.records);
   const devices = int('devices', values.devices);
   const partitions = int('partitions', values.partitions);
