@@ -171,14 +171,18 @@ export class StreamApp {
     return byTask;
   }
 
-  /** At-least-once: processes a batch, hands its outputs to the pipeline, commits on the interval. */
-  async #pipelined(records: readonly LogRecord[], delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    const p = this.#parts;
-    const started = performance.now();
+  /** Processes a batch; returns its tasks, the outputs they emitted and the input offsets to commit. */
+  async #processBatch(records: readonly LogRecord[]) {
     const byTask = await this.#process(records);
     const offsets: TopicPartitionOffset[] = [];
     for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
-    const outputs = p.collector.take();
+    return { byTask, offsets, outputs: this.#parts.collector.take() };
+  }
+
+  /** At-least-once: processes a batch, hands its outputs to the pipeline, commits on the interval. */
+  async #pipelined(records: readonly LogRecord[], delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
+    const started = performance.now();
+    const { outputs, offsets } = await this.#processBatch(records);
     if (outputs.length > 0 || offsets.length > 0) {
       await pipeline.waitForRoom();
       pipeline.push(outputs, offsets, { records: records.length, outputs: outputs.length, started });
@@ -189,7 +193,7 @@ export class StreamApp {
       return;
     }
     pipeline.retireSettled();
-    if (performance.now() - this.#lastCommit >= p.commitIntervalMs) await this.#commit(delivery, pipeline);
+    if (performance.now() - this.#lastCommit >= this.#parts.commitIntervalMs) await this.#commit(delivery, pipeline);
   }
 
   /** Waits for every output in flight, then commits (revoke, close, idle). */
@@ -231,10 +235,7 @@ export class StreamApp {
   async #batch(records: readonly LogRecord[]): Promise<void> {
     const p = this.#parts;
     const started = performance.now();
-    const byTask = await this.#process(records);
-    const offsets: TopicPartitionOffset[] = [];
-    for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
-    const outputs = p.collector.take();
+    const { byTask, outputs, offsets } = await this.#processBatch(records);
     if (outputs.length === 0 && offsets.length === 0) return;
     const outcome = await p.delivery.commitBatch(outputs, offsets);
     if (outcome === 'aborted') {
