@@ -248,7 +248,8 @@ export interface Consumer {
   generation(): number | null;
   /**
    * Returns the next batch (possibly empty after `timeoutMs`, default 1 000 ms), in offset order
-   * per partition. In a group, this is also where rebalances take effect.
+   * per partition. `timeoutMs: 0` returns what the log holds now without waiting for more. In a
+   * group, this is also where rebalances take effect.
    */
   poll(options?: { readonly maxRecords?: number; readonly timeoutMs?: number }): Promise<LogRecord[]>;
   /** Moves the position of an assigned partition. */

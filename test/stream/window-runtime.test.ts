@@ -1,78 +1,8 @@
-/** Windows on the embedded log: a suppressed tumbling count per device survives a restart mid-stream (at-least-once). */
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { jsonCodec, stringCodec } from '../../src/log/index.ts';
-import { run, TimeWindows, topology, untilWindowCloses, windowedCodec } from '../../src/stream/index.ts';
-import { bytes, eventually } from '../helpers.ts';
-import { createTopics, freshLog, produce, readTopic } from './runtime-helpers.ts';
+/**
+ * The window runtime scenario (window-scenarios.ts) on the embedded log: a suppressed tumbling count
+ * per device whose application restarts mid-way keeps every window exact.
+ */
+import { embeddedBackend } from './backends.ts';
+import { windowScenarios } from './window-scenarios.ts';
 
-interface Reading {
-  readonly ts: number;
-  readonly temp: number;
-}
-
-const DEVICES = Array.from({ length: 6 }, (_, i) => `dev-${i}`);
-const WINDOW = 1_000;
-const fast = { pollTimeoutMs: 20, heartbeatIntervalMs: 50 } as const;
-
-/** Three readings per device in each window `from..to-1`, in time order across devices; window 4 is split over both phases. */
-function readings(from: number, to: number, only?: (i: number) => boolean) {
-  const out = [];
-  for (let w = from; w < to; w++) {
-    for (let i = 0; i < 3; i++) {
-      if (only !== undefined && !only(w * 3 + i)) continue;
-      for (const d of DEVICES) {
-        const ts = 1_000_000 + w * WINDOW + i * 300;
-        out.push({ topic: 'telemetry', key: bytes(d), value: bytes(JSON.stringify({ ts, temp: 20 + i })) });
-      }
-    }
-  }
-  return out;
-}
-
-test('a suppressed tumbling count per device on the log: restart mid-way keeps every window exact, none lost', async (t) => {
-  const log = await freshLog(t);
-  await createTopics(log, { telemetry: 3, counts: 3 });
-  const b = topology();
-  b.stream('telemetry', { key: stringCodec, value: jsonCodec<Reading>(), timestamp: (_raw, kv) => kv.value.ts })
-    .groupByKey()
-    .windowedBy(TimeWindows.of(WINDOW).grace(0))
-    .count({ name: 'per-device' })
-    .suppress(untilWindowCloses())
-    .toStream()
-    .to('counts', { key: windowedCodec(stringCodec), value: jsonCodec<number>() });
-  const topo = b.build();
-  const options = { log, applicationId: 'windows', ...fast } as const;
-
-  // phase 1: windows 0..3 and the first two readings of window 4
-  const first = await run(topo, options);
-  t.after(() => first.close());
-  await produce(log, [...readings(0, 4), ...readings(4, 5, (n) => n < 4 * 3 + 2)]);
-  await readTopic(log, 'counts', DEVICES.length * 4);
-  await eventually(() => first.metrics().tasks.reduce((n, m) => n + m.recordsIn, 0) === DEVICES.length * 14, { message: 'phase 1 processed' });
-  await first.close();
-
-  // phase 2, after a restart: the rest of window 4, windows 5..9, then one reading per device far later (closes everything)
-  const second = await run(topo, options);
-  t.after(() => second.close());
-  const closer = DEVICES.map((d) => ({ topic: 'telemetry', key: bytes(d), value: bytes(JSON.stringify({ ts: 1_000_000 + 20 * WINDOW, temp: 0 })) }));
-  await produce(log, [...readings(4, 5, (n) => n >= 4 * 3 + 2), ...readings(5, 10), ...closer]);
-  const expected = DEVICES.length * 10;
-  const out = await readTopic(log, 'counts', expected);
-  const codec = windowedCodec(stringCodec);
-  const finals = out.map((r) => ({ w: codec.decode(r.key!), n: Number(new TextDecoder().decode(r.value)) }));
-  const seen = new Map<string, number[]>();
-  for (const { w, n } of finals) {
-    const id = `${w.key}@${(w.start - 1_000_000) / WINDOW}`;
-    seen.set(id, [...(seen.get(id) ?? []), n]);
-    assert.equal(w.end - w.start, WINDOW);
-  }
-  for (const d of DEVICES) {
-    for (let w = 0; w < 10; w++) assert.deepEqual(seen.get(`${d}@${w}`), [3], `final count of ${d} in window ${w}`);
-  }
-  assert.equal(finals.length, expected, 'each window emitted once');
-  assert.equal(second.metrics().tasks.reduce((n, m) => n + m.lateRecords, 0), 0);
-  const { config } = await log.admin.describeTopic('windows-per-device-changelog');
-  assert.equal(config.cleanupPolicy, 'compact');
-  await second.close();
-});
+windowScenarios(embeddedBackend);

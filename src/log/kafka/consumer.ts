@@ -246,6 +246,8 @@ export class KafkaConsumer implements Consumer {
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'poll maxRecords must be a positive integer');
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, 'poll timeoutMs must be a non-negative integer');
     const deadline = Date.now() + timeoutMs;
+    // Even with timeoutMs 0, one fetch (that doesn't wait on the broker) reads what is there now.
+    let fetched = false;
     for (;;) {
       await this.#chain;
       this.#assertOpen();
@@ -253,12 +255,14 @@ export class KafkaConsumer implements Consumer {
       const out = this.#drain(maxRecords);
       if (out.length > 0) return out;
       const left = deadline - Date.now();
-      if (left <= 0) return [];
       if (this.#assigned.size === 0) {
+        if (left <= 0) return [];
         await sleep(Math.min(left, 50));
         continue;
       }
-      await this.#fetch(Math.min(left, 500));
+      if (left <= 0 && fetched) return [];
+      await this.#fetch(Math.max(0, Math.min(left, 500)));
+      fetched = true;
     }
   }
 
