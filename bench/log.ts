@@ -9,13 +9,10 @@
  *          [--records N] [--record-bytes 150] [--batch N] [--in-flight N] [--acks all|leader] [--partitions N] [--latency-rate N] [--latency-seconds S] [--json]
  * With --json the last line of output is one JSON object with the figures.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TEST_BROKER, openLog } from '../src/log/index.ts';
-import type { Acks, Log, LogConfig, ProducerRecord } from '../src/log/index.ts';
-import { exitOnHelp, positiveIntParser } from './args.ts';
+import type { Acks, Log, ProducerRecord } from '../src/log/index.ts';
+import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
 
 /** Figures printed by the benchmark. */
 export interface LogBenchResult {
@@ -168,22 +165,8 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
   if (acks !== 'all' && acks !== 'leader') throw new Error(`--acks must be 'all' or 'leader', got '${acks}'\n${USAGE}`);
   const latencySeconds = int('latency-seconds', values['latency-seconds']);
   const json = values.json;
-  const say = (line: string): void => {
-    if (!json) console.log(line);
-    else console.error(line);
-  };
-
-  let config: LogConfig;
-  let cleanup = (): void => {};
-  if (values.backend === 'embedded') {
-    const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-    if (values.dir === undefined) cleanup = () => rmSync(dir, { recursive: true, force: true });
-    config = { backend: 'embedded', dir };
-  } else if (values.backend === 'kafka') {
-    config = { backend: 'kafka', brokers: values.brokers.split(',') };
-  } else {
-    throw new Error(`--backend must be 'embedded' or 'kafka', got '${values.backend}'\n${USAGE}`);
-  }
+  const say = sayer(json);
+  const { config, cleanup } = benchLogConfig(values, USAGE);
 
   const log = await openLog(config);
   try {

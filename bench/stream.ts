@@ -22,16 +22,13 @@
  * the Java child) to one core with `taskset -c N` for one-core figures.
  */
 import { channel } from 'node:diagnostics_channel';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TEST_BROKER, openLog } from '../src/log/index.ts';
-import type { Log, LogConfig, ProducerRecord } from '../src/log/index.ts';
+import type { Log, ProducerRecord } from '../src/log/index.ts';
 import { BATCH_CHANNEL, RUN_DEFAULTS, run } from '../src/stream/index.ts';
 import { makeInput, StreamJob, streamTopology, WINDOW_STAND_IN } from './stream-jobs.ts';
 import { buildPeer, runPeer, type PeerResult } from './stream-peer.ts';
-import { exitOnHelp, positiveIntParser } from './args.ts';
+import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
 
 /** Figures of one job on one engine. */
 export interface JobFigures {
@@ -184,22 +181,8 @@ export async function runStreamBench(args: readonly string[]): Promise<StreamBen
   for (const j of jobs) if (!(JOBS as string[]).includes(j)) throw new Error(`--jobs: unknown job '${j}' (jobs: ${JOBS.join(', ')})\n${USAGE}`);
   if (!['auto', 'on', 'off'].includes(values.peer)) throw new Error(`--peer must be auto, on or off, got '${values.peer}'\n${USAGE}`);
   const json = values.json;
-  const say = (line: string): void => {
-    if (!json) console.log(line);
-    else console.error(line);
-  };
-
-  let config: LogConfig;
-  let cleanup = (): void => {};
-  if (values.backend === 'embedded') {
-    const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'sluice-bench-stream-'));
-    if (values.dir === undefined) cleanup = () => rmSync(dir, { recursive: true, force: true });
-    config = { backend: 'embedded', dir };
-  } else if (values.backend === 'kafka') {
-    config = { backend: 'kafka', brokers: values.brokers.split(',') };
-  } else {
-    throw new Error(`--backend must be 'embedded' or 'kafka', got '${values.backend}'\n${USAGE}`);
-  }
+  const say = sayer(json);
+  const { config, cleanup } = benchLogConfig(values, USAGE);
   const withPeer = values.peer === 'on' || (values.peer === 'auto' && values.backend === 'kafka');
   if (withPeer && values.backend !== 'kafka') throw new Error(`--peer on needs --backend kafka (Kafka Streams runs against a Kafka broker)\n${USAGE}`);
   const jar = withPeer ? buildPeer(say) : null;
