@@ -3,18 +3,12 @@ import { describe, test } from 'node:test';
 import { ErrorCode } from '../../src/errors.ts';
 import { DECIDER_DEFAULTS, createDecider, deciderFromJSON, logLikelihood, type Decider, type DeciderOptions } from '../../src/model/index.ts';
 import { erfc, normalTail } from '../../src/model/postprocess-gaussian.ts';
+import { createRng } from '../../src/model/detectors/common/prng.ts';
 import { expectCode } from '../helpers.ts';
 
-/** Mulberry32: a small seeded PRNG for reproducible synthetic scores. */
+/** A seeded generator for reproducible synthetic scores (the detectors' own PRNG). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).next;
 }
 
 /** Anomaly flags of `decider` over `scores` at one record a minute. */

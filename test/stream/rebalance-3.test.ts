@@ -22,7 +22,8 @@ import { openLog } from '../../src/log/index.ts';
 import { type Child, spawnFixture } from '../log/embedded/child.ts';
 import { eventually, pollUntil, tempDir } from '../helpers.ts';
 import { embeddedBackend } from './backends.ts';
-import { allTasks, countsByKey, KEYS, keysIn, partitionOf, PARTITIONS, readOut, round, threeInstancesExactlyOnce } from './rebalance-scenarios.ts';
+import { allTasks, KEYS, keysIn, partitionOf, PARTITIONS, readOut, round, threeInstancesExactlyOnce } from './rebalance-scenarios.ts';
+import { countsByKey } from './state-scenarios.ts';
 import { createTopics, produce } from './runtime-helpers.ts';
 
 const ALL_TASKS = allTasks('in');

@@ -7,6 +7,7 @@
  * per key then gives, read committed, exactly the counts 1, 2, 3 for every key (nothing lost,
  * nothing counted twice).
  */
+import { countsByKey } from './state-scenarios.ts';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jsonCodec, stringCodec } from '../../src/log/index.ts';
@@ -38,15 +39,6 @@ export async function readOut(log: Log, topic: string, count: number, isolationL
   }
 }
 
-/** Per key, the counts emitted, in output order. */
-export function countsByKey(records: readonly LogRecord[]): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const r of [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
-    const k = text(r.key!);
-    out.set(k, [...(out.get(k) ?? []), Number(text(r.value))]);
-  }
-  return out;
-}
 
 /** The keys whose records are in the given partitions (outputs keep the input key and partition count). */
 export function keysIn(records: readonly LogRecord[], partitions: ReadonlySet<number>): Set<string> {
@@ -132,3 +124,4 @@ export function threeInstancesExactlyOnce(backend: StreamBackend, options: { rea
     for (const app of survivors) await app.close();
   });
 }
+

@@ -27,8 +27,8 @@ export type ForwardedRecord<K, V> = Omit<StreamRecord<K, V>, 'origin' | 'headers
 /** Stream time of a task before it has seen any record. */
 export const UNKNOWN_STREAM_TIME = -1;
 
-/** What a processor can see and do inside its task. */
-export interface ProcessorContext<KOut, VOut> {
+/** Who a task is and what time it is there: shared by processors' contexts and task services. */
+export interface TaskView {
   readonly applicationId: string;
   /** Id of the task: `<topic>-<partition>` of its input. */
   readonly taskId: string;
@@ -39,6 +39,10 @@ export interface ProcessorContext<KOut, VOut> {
   streamTime(): number;
   /** Wall-clock time from the runtime's injected clock. */
   wallClockTime(): number;
+}
+
+/** What a processor can see and do inside its task. */
+export interface ProcessorContext<KOut, VOut> extends TaskView {
   /**
    * Sends a record to every downstream node (await the result: it applies backpressure). Headers
    * default to none and origin to the record being processed (in punctuation: the task's

@@ -5,16 +5,10 @@
 import type { ProducerRecord } from '../../log/types.ts';
 import type { RecordOrigin } from '../record.ts';
 import type { KeyValueStore } from '../state/store.ts';
-import type { Cancellable, Punctuator, PunctuationType } from './api.ts';
+import type { Cancellable, Punctuator, PunctuationType, TaskView } from './api.ts';
 
 /** Services of one task, shared by its processors. */
-export interface TaskServices {
-  readonly applicationId: string;
-  readonly taskId: string;
-  readonly topic: string;
-  readonly partition: number;
-  streamTime(): number;
-  wallClockTime(): number;
+export interface TaskServices extends TaskView {
   /** Hands an encoded output record to the task's collector; `origin` is the input it derives from. */
   send(record: ProducerRecord, origin: RecordOrigin): void;
   /** Counts a record handed to a forEach sink. */
