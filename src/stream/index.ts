@@ -23,12 +23,16 @@ export {
   PunctuationType,
   UNKNOWN_STREAM_TIME,
   type Cancellable,
+  type ConnectedProcessor,
+  type ConnectedProcessorSupplier,
   type ForwardedRecord,
   type Processor,
   type ProcessorContext,
   type ProcessorSupplier,
   type Punctuator,
 } from './processor/api.ts';
+export { ControlStream, type ControlOptions } from './control/stream.ts';
+export type { ControlMetrics } from './control/state.ts';
 export { FailureKind, isRecordFailure, type RecordFailure } from './failure.ts';
 export { DeadLetterHeader } from './task/dead-letter.ts';
 export type { TaskMetrics } from './task/metrics.ts';
