@@ -8,6 +8,7 @@ import type { Log } from '../log/index.ts';
 import { createDecider, detectorFactories, MODEL_STORE_DEFAULTS, type DeciderOptions, type DetectorRegistry } from '../model/index.ts';
 import { systemClock, type Clock } from '../stream/index.ts';
 import { jsonLinesLogger, type ServingLogger } from './logger.ts';
+import { DEFAULT_MODELS_TOPIC } from './models-topic.ts';
 
 /** How an ensemble combines its members: the largest or the mean likelihood, or a majority vote. */
 export const EnsembleCombine = { max: 'max', mean: 'mean', vote: 'vote' } as const;
@@ -119,7 +120,7 @@ export const SERVING_DEFAULTS = {
   modelsDir: MODEL_STORE_DEFAULTS.dir,
   applicationId: 'sluice-serving',
   delivery: 'at-least-once',
-  topics: { telemetry: 'telemetry', models: 'models', anomalies: 'anomalies', dlq: 'telemetry.dlq', scores: null },
+  topics: { telemetry: 'telemetry', models: DEFAULT_MODELS_TOPIC, anomalies: 'anomalies', dlq: 'telemetry.dlq', scores: null },
   partitions: 4,
   classTag: 'class',
   maxSkewMs: 24 * 60 * 60 * 1000,
