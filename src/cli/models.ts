@@ -139,7 +139,7 @@ async function publish(log: Log, store: ModelStore, topic: string, parsed: Parse
   const stored = await store.save(json as ModelDescriptor, { baseDir: dirname(resolve(file)) });
   await ensureModelsTopic(log.admin, topic);
   const meta = await publishDescriptor(log, topic, stored, { shadow });
-  out(`published ${stored.name} v${stored.version}${shadow ? ' as a shadow' : ''} (${stored.kind}, ${stored.features.metrics.length} features) to ${topic} @${meta.offset}; stored in ${store.dir}`);
+  out(`published ${stored.name} v${stored.version}${shadow ? ' as a shadow' : ''} (${stored.kind}, ${stored.features.metrics.length} feature${stored.features.metrics.length === 1 ? '' : 's'}) to ${topic} @${meta.offset}; stored in ${store.dir}`);
   return 0;
 }
 

@@ -5,7 +5,8 @@
  * [2^(i/8), 2^((i+1)/8)) µs; values under 1 µs go to bucket 0), from 1 µs to 2^24 µs (~16.8 s;
  * larger values go to the last bucket), 193 counters in all. A quantile is reported as the upper
  * bound of the bucket holding it, clamped to the exact minimum and maximum, so it is at most
- * 2^(1/8) − 1 ≈ 9 % above the true value. Count, sum, minimum and maximum are exact.
+ * 2^(1/8) − 1 ≈ 9 % above the true value (in the last bucket: the maximum). Count, sum, minimum
+ * and maximum are exact.
  */
 
 const PER_OCTAVE = 8;
@@ -56,6 +57,7 @@ export class LatencyHistogram {
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.#counts[i]!;
       if (seen >= rank) {
+        if (i === BUCKETS - 1) return this.#max;
         const upper = 2 ** ((i + 1) / PER_OCTAVE) / 1000;
         return Math.min(this.#max, Math.max(this.#min, upper));
       }
