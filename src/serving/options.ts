@@ -92,7 +92,11 @@ export interface ServingOptions {
   readonly decider?: DeciderOptions;
   /** Metrics listed as contributors of an anomaly. Default 3. */
   readonly contributors?: number;
-  /** Least wall-clock time between writes of a device's state to the changelog, in ms (0: every batch). Default 1 000. */
+  /**
+   * Least wall-clock time between writes of a device's state to the changelog, in ms (0: every
+   * batch). A restart loses at most this much of what devices learnt (the records are re-read, but
+   * not re-learnt). Default 5 000.
+   */
   readonly stateCheckpointMs?: number;
   /** Observations a new model scores before it is accepted. Default 32. */
   readonly probeRecords?: number;
@@ -127,7 +131,7 @@ export const SERVING_DEFAULTS = {
   maxRecordBytes: 64 * 1024,
   maxDevicesPerTask: 100_000,
   contributors: 3,
-  stateCheckpointMs: 1_000,
+  stateCheckpointMs: 5_000,
   probeRecords: 32,
   ensemble: { models: null, combine: 'max', threshold: 0.5, budgetMs: 5 },
   http: { host: '127.0.0.1', port: 8080 },

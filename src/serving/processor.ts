@@ -5,7 +5,8 @@
  * scored with the device's series state, decided, and — when anomalous — written to `anomalies`.
  *
  * Every record reads the model table once, so it is scored by exactly one version of its model
- * (the table is replaced whole on a swap, between records). Device states are written to the state
+ * (the table is replaced whole on a swap, between records). The skew check measures event time
+ * against the wall clock as read at the end of the previous batch. Device states are written to the state
  * store's changelog at the end of a batch, at most every `stateCheckpointMs` of wall-clock time
  * (0: every batch); until then they change in memory only, so a restart may lose up to that much
  * learning (the records themselves are re-read from the last committed offset, never lost).
@@ -80,13 +81,15 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
   /** Ensemble: scoring time of each member in the current batch (ms). */
   readonly #spent = new Map<LiveModel, number>();
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
+  /** The wall clock, read once per batch (the skew check's "now"). */
+  #now: number;
 
   constructor(deps: ProcessorDeps) {
     this.#deps = deps;
     this.#o = deps.options;
     this.#timer = deps.options.timer;
-    const clock = deps.options.clock;
-    this.#check = telemetryChecker({ maxRecordBytes: this.#o.maxRecordBytes, maxSkewMs: this.#o.maxSkewMs, now: () => clock.now() });
+    this.#now = deps.options.clock.now();
+    this.#check = telemetryChecker({ maxRecordBytes: this.#o.maxRecordBytes, maxSkewMs: this.#o.maxSkewMs, now: () => this.#now });
   }
 
   init(context: ProcessorContext<Uint8Array | null, ServingOutput>): void {
@@ -139,6 +142,7 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
   }
 
   flush(): void {
+    this.#now = this.#o.clock.now();
     this.#spent.clear();
     if (this.#dirty.size === 0) return;
     const now = this.#ctx.wallClockTime();
