@@ -7,7 +7,9 @@
  * shadow candidate) → version rules → load (payload, size, sha256, parameters; `loadModelAsync`,
  * payload references resolved against the store) → probe (probe.ts) → swap. Each stage runs after
  * a turn of the event loop, so scoring goes on meanwhile and records are scored by the previous
- * model until the new table is in place; no record waits for a load.
+ * model until the new table is in place. Only while no `default` model serves does a model of a
+ * name not served yet hold back the tasks' data until it is loaded (or rejected): records published
+ * after it are then scored by it instead of finding no model.
  *
  * Version rules: a live descriptor is taken only if its version is above the one served for its
  * name, unless it carries `sluice.rollback: 1`; the same version with the same checksum is a
@@ -36,7 +38,7 @@ import {
 } from '../model/index.ts';
 import type { Clock } from '../stream/index.ts';
 import { IgnoreReason, RejectReason, type ServingCounters } from './counters.ts';
-import { EMPTY_TABLE, ModelStats, type LiveModel, type ModelRole, type ModelSource, type ModelTable } from './live-model.ts';
+import { DEFAULT_MODEL, EMPTY_TABLE, ModelStats, type LiveModel, type ModelRole, type ModelSource, type ModelTable } from './live-model.ts';
 import type { ServingLogger } from './logger.ts';
 import { headerFlag, ModelHeader, shadowKey, type ModelRecord } from './models-topic.ts';
 import { ObservationSample, probeBatch, probeModel } from './probe.ts';
@@ -75,6 +77,8 @@ export class ModelManager {
   readonly #positions = new Map<string, number>();
   /** The tail of each name's queue of descriptors. */
   readonly #queues = new Map<string, Promise<void>>();
+  /** Records whose handling holds back data (see {@link offer}), by `topic/partition/offset`. */
+  readonly #holds = new Map<string, Promise<void>>();
   #pending = 0;
   #idle: (() => void)[] = [];
   /** Recent telemetry for the probes (fed by the processors). */
@@ -93,15 +97,24 @@ export class ModelManager {
 
   /**
    * Takes a record of the models topic (a control-stream record), unless a record at or after its
-   * position was taken already; its load runs in the background. Never throws.
+   * position was taken already; its load runs in the background. Returns a promise (settling when
+   * the record has been handled; never rejecting) when the caller should hold back its data until
+   * then: the record is a live model of a name not served yet while no `default` model serves, so
+   * records it would score have no model meanwhile (see {@link mustWait}). Never throws.
    */
-  offer(record: ModelRecord): void {
-    if (!this.#take(record)) return;
+  offer(record: ModelRecord): Promise<void> | undefined {
+    const id = `${record.origin.topic}/${record.origin.partition}/${record.origin.offset}`;
+    if (!this.#take(record)) return this.#holds.get(id);
     const queue = (record.key ?? '').replace(/@shadow$/, '');
+    const hold = mustWait(this.#table, record);
     this.#pending++;
     const previous = this.#queues.get(queue) ?? Promise.resolve();
     const next: Promise<void> = previous.then(async () => void (await this.#fromRecord(record))).finally(() => this.#done(queue, next));
     this.#queues.set(queue, next);
+    if (!hold) return undefined;
+    this.#holds.set(id, next);
+    void next.finally(() => this.#holds.delete(id));
+    return next;
   }
 
   /** Takes the records read at start, one after the other (awaiting each load). */
@@ -257,6 +270,16 @@ export class ModelManager {
       ...(origin === null ? {} : { partition: origin.partition, offset: origin.offset }),
     });
   }
+}
+
+/**
+ * Whether data should wait for `record`: a live descriptor (not a shadow) of a name the table does
+ * not serve, while no `default` model serves (so some records may have no model until it loads).
+ * With a `default` in service every record has a model, and no load holds data back.
+ */
+function mustWait(table: ModelTable, record: ModelRecord): boolean {
+  if (table.live.has(DEFAULT_MODEL) || record.key === null || headerFlag(record.headers, ModelHeader.shadow)) return false;
+  return !table.live.has(record.key);
 }
 
 /**

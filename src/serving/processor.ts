@@ -1,6 +1,7 @@
 /**
  * The scoring processor: one per task (telemetry partition), connected to the `models` control
- * stream. Control records go to the instance's model manager (which loads them in the background);
+ * stream. Control records go to the instance's model manager (which loads them in the background;
+ * only a first model while no `default` serves holds the task's data back until it is loaded);
  * each telemetry record is checked (failures → dead letter with a reason), routed to a model,
  * scored with the device's series state, decided, and — when anomalous — written to `anomalies`.
  *
@@ -97,8 +98,8 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
     this.#store = context.getStore<string, DeviceSlot>(DEVICE_STATE_STORE);
   }
 
-  control(record: Control): void {
-    this.#deps.manager.offer(record);
+  control(record: Control): void | Promise<void> {
+    return this.#deps.manager.offer(record);
   }
 
   process(record: In): void | Promise<void> {

@@ -135,6 +135,26 @@ test('a slow load does not hold up the table: other names swap meanwhile, the ol
   assert.deepEqual(manager.retired.filter((m) => m.name === 'default').map((m) => m.version), [1, 2], 'v2 served before v3: one name, arrival order');
 });
 
+test('while no default model serves, a model of a new name holds data back until it is handled; otherwise nothing waits', async (t) => {
+  const onnx = gatedOnnxFactory();
+  const { manager, versions } = await setup(t, testRegistry([onnx]));
+  const first = modelRecord(onnxDescriptor('class.pump', 1), 0);
+  const hold = manager.offer(first);
+  assert.ok(hold instanceof Promise, 'a first model: data waits for it');
+  assert.equal(manager.offer(first), hold, 'a second task handing over the same record waits for the same load');
+  assert.equal(manager.offer(modelRecord(counterDescriptor('class.pump', 2), 1, { shadow: true })), undefined, 'shadows never hold data');
+  onnx.release();
+  await hold;
+  assert.deepEqual(versions(), { 'class.pump': 1 });
+  assert.equal(manager.offer(first), undefined, 'handled: nothing to wait for');
+  assert.ok(manager.offer(modelRecord(counterDescriptor('default', 1), 2)) instanceof Promise, 'default is new too');
+  await manager.settled();
+  assert.equal(manager.offer(modelRecord(counterDescriptor('device.d1', 1), 3)), undefined, 'with a default serving, every record has a model: no wait');
+  assert.equal(manager.offer(modelRecord(counterDescriptor('default', 2), 4)), undefined, 'an upgrade never holds data: the old version serves');
+  await manager.settled();
+  assert.deepEqual(versions(), { 'class.pump': 1, default: 2, 'device.d1': 1 });
+});
+
 test('fromStore serves the latest stored version, or a given one', async (t) => {
   const { manager, store, versions } = await setup(t);
   await saveAll(store, [counterDescriptor('default', 1), counterDescriptor('default', 2)]);

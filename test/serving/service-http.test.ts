@@ -87,6 +87,21 @@ test('/readyz answers 503 until the models are loaded, then 200; /healthz, /mode
   await assert.rejects(fetch(`${url}/healthz`), 'the endpoint is closed with the instance');
 });
 
+test('the first model published to an instance serving none scores every record sent after it, even when it loads slowly', async (t) => {
+  const onnx = gatedOnnxFactory();
+  const { log, store, start, send } = await setup(t, testRegistry([onnx]));
+  const handle = await start();
+  assert.deepEqual(handle.models().models, []);
+  await publish(log, store, TOPICS.models, onnxDescriptor('default', 1));
+  await send(20);
+  await eventually(() => onnx.started === 1, { message: 'the load began' });
+  assert.equal(handle.metrics().records, 0, 'the data waits for the model');
+  onnx.release();
+  const out = await readScored(log, TOPICS.scores, 20);
+  assert.ok(out.every((s) => s.model.version === 1));
+  assert.equal(handle.metrics().unrouted, 0, 'no record was passed over');
+});
+
 test('/metrics: Prometheus text with records per model version, latency summary, dead letters, swaps and stream task metrics', async (t) => {
   const { log, store, start, send } = await setup(t);
   await publish(log, store, TOPICS.models, counterDescriptor('default', 1));
