@@ -95,7 +95,8 @@ export interface ServingOptions {
   /**
    * Least wall-clock time between writes of a device's state to the changelog, in ms (0: every
    * batch). A restart loses at most this much of what devices learnt (the records are re-read, but
-   * not re-learnt). Default 5 000.
+   * not re-learnt); so does an aborted exactly-once transaction. 0 keeps device state exactly in
+   * step with the committed input. Default 5 000.
    */
   readonly stateCheckpointMs?: number;
   /** Observations a new model scores before it is accepted. Default 32. */
