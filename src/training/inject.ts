@@ -3,10 +3,11 @@
  * so known anomalies are added to a copy of each held-back series and the detectors are asked to
  * find them.
  *
- * Placement: the held-back series is cut into segments of `every` records; each segment gets one
- * anomaly on one metric chosen at random (among those with values), starting at a random record at
- * least `detectionWindow` records into the segment and ending early enough that its window (below)
- * ends inside the segment, so windows never overlap and clean records separate them.
+ * Placement: the held-back series is cut into ⌊n / every⌋ equal segments (one segment when the series
+ * is shorter than `every` but still holds one anomaly with clean records around its window); each
+ * segment gets one anomaly on one metric chosen at random (among those with values), starting at a
+ * random record at least `detectionWindow` records into the segment and ending early enough that its
+ * window (below) ends inside the segment, so windows never overlap and clean records separate them.
  * Shapes, in units of the metric's robust scale σ (from the training part of the series):
  * - spike: one record moved by ±U(6, 10)σ;
  * - shift: `length` records moved by ±U(4, 6)σ, then back;
@@ -33,7 +34,7 @@ const SHAPES: readonly AnomalyShape[] = Object.values(AnomalyShape);
 
 /** Where and how anomalies are injected. */
 export interface InjectionOptions {
-  /** One anomaly per this many records. */
+  /** One anomaly per this many records (at least one when the series has room for it). */
   readonly every: number;
   /** Records a shift or a drift lasts. */
   readonly length: number;
@@ -66,8 +67,11 @@ export function injectAnomalies(
   const metrics = Object.keys(values).filter((m) => Number.isFinite(scales[m]) && scales[m]! > 0).sort();
   const n = Object.values(values)[0]?.length ?? 0;
   const anomalies: InjectedAnomaly[] = [];
-  const { every, detectionWindow } = options;
-  for (let segment = 0; segment + every <= n; segment += every) {
+  const { detectionWindow } = options;
+  const segments = n >= options.every ? Math.floor(n / options.every) : n >= 2 * detectionWindow + options.length + 1 ? 1 : 0;
+  const every = segments === 0 ? 0 : Math.floor(n / segments);
+  for (let k = 0; k < segments; k++) {
+    const segment = k * every;
     const shape = SHAPES[rng.int(SHAPES.length)]!;
     const length = shape === AnomalyShape.SPIKE ? 1 : options.length;
     const first = segment + detectionWindow;

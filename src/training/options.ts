@@ -101,7 +101,7 @@ export const TRAINING_DEFAULTS: TrainingOptions = Object.freeze({
   evaluation: {
     holdoutFraction: 0.2,
     primeRecords: 1_000,
-    anomalyEvery: 250,
+    anomalyEvery: 400,
     anomalyLength: 30,
     detectionWindow: 20,
     tolerance: { f1: 0.02, falseAlarmsPer1k: 1 },

@@ -73,7 +73,7 @@ export function formatTime(ms: number): string {
 
 /** Describes a range for messages: `2026-01-01T00:00:00.000Z → 2026-01-02T00:00:00.000Z`, `offsets 100 → end`. */
 export function describeRange(range: TrainingRange): string {
-  if (range.by === 'last') return `the last ${range.ms} ms`;
+  if (range.by === 'last') return `the last ${formatDuration(range.ms)}`;
   if (range.by === 'time') {
     return `${range.from === undefined ? 'start' : formatTime(range.from)} → ${range.to === undefined ? 'end' : formatTime(range.to)}`;
   }
@@ -100,6 +100,12 @@ export function parseTimeBound(text: string, what: string): number {
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration in its largest whole unit: `7d`, `90m`, `1500ms`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms % UNIT_MS[unit]! === 0) return `${ms / UNIT_MS[unit]!}${unit}`;
+  return `${ms}ms`;
+}
 
 /** Parses a duration such as `500ms`, `30s`, `10m`, `1.5h`, `7d` (a bare number is ms); INVALID_ARGUMENT naming `what`. */
 export function parseDuration(text: string, what: string): number {

@@ -4,7 +4,7 @@
  * with the record timestamp set to the event time (as the gateway does).
  */
 import { createRng } from '../../src/model/detectors/common/prng.ts';
-import { telemetryCodec, type Log, type Telemetry } from '../../src/log/index.ts';
+import { telemetryCodec, type Log, type RecordMetadata, type Telemetry } from '../../src/log/index.ts';
 
 /** Shape of a synthetic fleet. */
 export interface FleetSpec {
@@ -42,18 +42,22 @@ export function fleetTelemetry(spec: FleetSpec): Telemetry[] {
   return out;
 }
 
-/** Creates `topic` (if needed) and appends the records, keyed by device id, timestamp = event time. */
-export async function produceTelemetry(log: Log, topic: string, records: readonly Telemetry[], partitions = 2): Promise<void> {
+/**
+ * Creates `topic` (if needed) and appends the records, keyed by device id, timestamp = event time;
+ * returns where each landed, in input order.
+ */
+export async function produceTelemetry(log: Log, topic: string, records: readonly Telemetry[], partitions = 2): Promise<RecordMetadata[]> {
   try {
     await log.admin.createTopic(topic, { partitions });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'SLUICE_LOG_TOPIC_EXISTS') throw error;
   }
   const producer = log.producer();
+  const landed: RecordMetadata[] = [];
   for (let i = 0; i < records.length; i += 5_000) {
-    await producer.send(
-      records.slice(i, i + 5_000).map((t) => ({ topic, key: encoder.encode(t.deviceId), value: telemetryCodec.encode(t), timestamp: t.ts })),
-    );
+    const batch = records.slice(i, i + 5_000).map((t) => ({ topic, key: encoder.encode(t.deviceId), value: telemetryCodec.encode(t), timestamp: t.ts }));
+    landed.push(...(await producer.send(batch)));
   }
   await producer.close();
+  return landed;
 }
