@@ -7,6 +7,7 @@
  * every version on the topic and in the store.
  */
 import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
 import type { Log, LogRecord } from '../log/index.ts';
 import type { ModelDescriptor } from '../model/descriptor.ts';
@@ -90,6 +91,7 @@ async function readWholeTopic(log: Log, topic: string, options: ReadOptions): Pr
         if (end !== undefined && r.offset < end) out.push(r);
       }
       for (const [partition, end] of left) if ((await consumer.position({ topic, partition })) >= end) left.delete(partition);
+      await yieldToLoop();
       if (batch.length > 0) lastProgress = performance.now();
       else if (performance.now() - lastProgress > options.stallTimeoutMs) {
         throw new SluiceError(ErrorCode.LOG_TIMEOUT, `reading topic '${topic}' to its end made no progress for ${options.stallTimeoutMs} ms (partitions ${[...left.keys()].join(', ')})`, {

@@ -9,15 +9,20 @@
  *   timestamp lies in [from, to). As with Kafka's offsets-for-times, a late record appended after
  *   the first record at or past `to` is not read.
  * The end of each partition is fixed when the run starts: records appended while it reads belong
- * to the next run. Records that do not decode as telemetry or break its contract are counted and
+ * to the next run. The read polls small batches and yields to the event loop after each, so that a
+ * serving instance in the same process keeps running while a run reads. Records that do not decode as telemetry or break its contract are counted and
  * skipped, as serving sends them to the dead-letter topic.
  */
 import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ErrorCode, SluiceError } from '../errors.ts';
 import { telemetryCodec, telemetryValidator, type Consumer, type Log, type PartitionInfo } from '../log/index.ts';
 import { throwIfAborted } from './abort.ts';
 import { describeRange, offsetFor, type ResolvedRange } from './range.ts';
 import { SeriesSampler, type SamplingLimits, type SamplingStats, type SeriesColumns } from './sampler.ts';
+
+/** Records per poll: small batches keep each step of the read short for the event loop. */
+const POLL_RECORDS = 1_000;
 
 /** Options of {@link readTelemetryRange}. */
 export interface ReadRangeOptions {
@@ -87,7 +92,7 @@ export async function readTelemetryRange(log: Log, options: ReadRangeOptions): P
         let lastProgress = performance.now();
         while (position < to) {
           throwIfAborted(options.signal);
-          const batch = await consumer.poll({ timeoutMs: options.pollTimeoutMs });
+          const batch = await consumer.poll({ timeoutMs: options.pollTimeoutMs, maxRecords: POLL_RECORDS });
           for (const r of batch) {
             if (r.offset < from || r.offset >= to || !inTimeRange(r.timestamp, options.range)) continue;
             let value;
@@ -111,6 +116,8 @@ export async function readTelemetryRange(log: Log, options: ReadRangeOptions): P
             break;
           }
           options.onProgress?.({ records, partitionsDone: partitions.length, partitions: description.partitions.length });
+          // The embedded backend answers polls without an I/O turn: let timers and sockets run.
+          await yieldToLoop();
         }
       }
       partitions.push({ partition: info.partition, fromOffset: from, toOffset: Math.max(from, to), records: read, stalled });
