@@ -39,24 +39,25 @@ const decoder = new TextDecoder();
 
 /**
  * Reads the models topic up to its end when called (a missing topic is an empty one) and returns
- * the view above, backed by `store` for names the topic does not have.
+ * the view above for the models `names` (only their descriptors are kept: memory stays bounded by
+ * the models being trained), backed by `store` for names the topic does not have.
  */
-export async function readLiveModels(log: Log, topic: string, store: ModelStore, options: ReadOptions): Promise<LiveModels> {
+export async function readLiveModels(log: Log, topic: string, store: ModelStore, names: ReadonlySet<string>, options: ReadOptions): Promise<LiveModels> {
   const current = new Map<string, ModelDescriptor>();
   const highest = new Map<string, number>();
-  for (const record of await readWholeTopic(log, topic, options)) {
+  await readWholeTopic(log, topic, names, options, (record) => {
     let d: ModelDescriptor;
     try {
       d = parseDescriptor(decoder.decode(record.value), { registry: detectorFactories });
     } catch {
-      continue;
+      return;
     }
-    if (record.key === null || decoder.decode(record.key) !== d.name) continue;
+    if (decoder.decode(record.key!) !== d.name) return;
     highest.set(d.name, Math.max(highest.get(d.name) ?? 0, d.version));
     const held = current.get(d.name);
     const rollback = record.headers[ROLLBACK_HEADER] !== undefined && decoder.decode(record.headers[ROLLBACK_HEADER]) === '1';
     if (held === undefined || d.version > held.version || rollback) current.set(d.name, d);
-  }
+  });
   return {
     async live(name) {
       return current.get(name) ?? (await store.latest(name));
@@ -68,16 +69,16 @@ export async function readLiveModels(log: Log, topic: string, store: ModelStore,
   };
 }
 
-async function readWholeTopic(log: Log, topic: string, options: ReadOptions): Promise<LogRecord[]> {
+/** Passes `onRecord` the records of `topic` whose key is one of `names`, in order, from the start to the end when called. */
+async function readWholeTopic(log: Log, topic: string, names: ReadonlySet<string>, options: ReadOptions, onRecord: (record: LogRecord) => void): Promise<void> {
   let partitions;
   try {
     partitions = (await log.admin.describeTopic(topic)).partitions;
   } catch (error) {
-    if (isSluiceError(error, ErrorCode.LOG_UNKNOWN_TOPIC)) return [];
+    if (isSluiceError(error, ErrorCode.LOG_UNKNOWN_TOPIC)) return;
     throw error;
   }
   const consumer = log.consumer({ autoOffsetReset: 'earliest' });
-  const out: LogRecord[] = [];
   try {
     await consumer.assign(partitions.map((p) => ({ topic, partition: p.partition })));
     const left = new Map(partitions.filter((p) => p.endOffset > p.startOffset).map((p) => [p.partition, p.endOffset]));
@@ -88,7 +89,7 @@ async function readWholeTopic(log: Log, topic: string, options: ReadOptions): Pr
       const batch = await consumer.poll({ timeoutMs: options.pollTimeoutMs });
       for (const r of batch) {
         const end = left.get(r.partition);
-        if (end !== undefined && r.offset < end) out.push(r);
+        if (end !== undefined && r.offset < end && r.key !== null && names.has(decoder.decode(r.key))) onRecord(r);
       }
       for (const [partition, end] of left) if ((await consumer.position({ topic, partition })) >= end) left.delete(partition);
       await yieldToLoop();
@@ -103,5 +104,4 @@ async function readWholeTopic(log: Log, topic: string, options: ReadOptions): Pr
   } finally {
     await consumer.close();
   }
-  return out;
 }

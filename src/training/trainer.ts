@@ -61,7 +61,7 @@ export async function trainOnce(context: TrainerContext, input: TrainingOptionsI
   if (read.records === 0) throw emptyRange(options, range, read);
 
   const { groups, skipped } = groupSeries(read.series, options.per, options.classTag, options.minRecords);
-  const live = await readLiveModels(context.log, options.modelsTopic, context.store, {
+  const live = await readLiveModels(context.log, options.modelsTopic, context.store, new Set(groups.map((g) => g.name)), {
     pollTimeoutMs: options.pollTimeoutMs,
     stallTimeoutMs: options.stallTimeoutMs,
     signal: context.signal,
@@ -116,7 +116,13 @@ interface ModelStep {
 
 async function trainModel(step: ModelStep): Promise<ModelOutcome> {
   const { context, options, group } = step;
-  const liveDescriptor = await step.live.live(group.name);
+  const none = { version: null, trainedOn: null, heldOutRecords: 0, injectedAnomalies: 0, candidate: null, live: null };
+  let liveDescriptor;
+  try {
+    liveDescriptor = await step.live.live(group.name);
+  } catch (error) {
+    return { ...none, name: group.name, parentVersion: null, devices: group.series.length, status: ModelStatus.FAILED, reason: `cannot read the live model: ${(error as Error).message}` };
+  }
   const parentVersion = liveDescriptor?.version ?? null;
   const base = { name: group.name, parentVersion, devices: group.series.length };
   context.onProgress?.({ phase: 'fit', model: group.name, index: step.index, of: step.of, devices: group.series.length, records: group.records, liveVersion: parentVersion });
@@ -137,7 +143,7 @@ async function trainModel(step: ModelStep): Promise<ModelOutcome> {
     );
   } catch (error) {
     if (isSluiceError(error, ErrorCode.TRAINING_ABORTED)) throw error;
-    return { ...base, status: ModelStatus.FAILED, reason: `fit or evaluation failed: ${(error as Error).message}`, version: null, trainedOn: null, heldOutRecords: 0, injectedAnomalies: 0, candidate: null, live: null };
+    return { ...none, ...base, status: ModelStatus.FAILED, reason: `fit or evaluation failed: ${(error as Error).message}` };
   }
   const verdict = decide(options, result, parentVersion);
   const version = await step.live.nextVersion(group.name);
