@@ -6,6 +6,8 @@
  * it is appended; an empty range publishes nothing.
  */
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode } from '../../src/errors.ts';
 import type { Log, Producer } from '../../src/log/index.ts';
@@ -197,4 +199,14 @@ test('a run stopped by its signal ends with TRAINING_ABORTED and publishes nothi
   controller.abort();
   await expectCode(trainOnce({ log: w.log, store: w.store, signal: controller.signal }, FAST), ErrorCode.TRAINING_ABORTED);
   assert.deepEqual(await w.store.list(), []);
+});
+
+test('a model whose live version cannot be read fails with the reason; the other models of the run go on', async (t) => {
+  const w = await world(t, { records: 300 });
+  await mkdir(join(w.store.dir, 'class.fan'), { recursive: true });
+  await writeFile(join(w.store.dir, 'class.fan', 'v1.json'), '{"name": "class.fan", "version": 1');
+  const report = await trainOnce({ log: w.log, store: w.store }, FAST);
+  assert.deepEqual(report.models.map((m) => [m.name, m.status]), [['class.fan', ModelStatus.FAILED], ['class.pump', ModelStatus.PUBLISHED]]);
+  assert.match(report.models[0]!.reason, /^cannot read the live model: model descriptor: not valid JSON/);
+  assert.deepEqual(await w.store.versions('class.fan'), [1], 'nothing stored over it');
 });
