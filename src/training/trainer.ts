@@ -116,15 +116,26 @@ interface ModelStep {
 
 async function trainModel(step: ModelStep): Promise<ModelOutcome> {
   const { context, options, group } = step;
-  const none = { version: null, trainedOn: null, heldOutRecords: 0, injectedAnomalies: 0, candidate: null, live: null };
+  const failed = (parentVersion: number | null, reason: string): ModelOutcome => ({
+    name: group.name,
+    devices: group.series.length,
+    parentVersion,
+    status: ModelStatus.FAILED,
+    reason,
+    version: null,
+    trainedOn: null,
+    heldOutRecords: 0,
+    injectedAnomalies: 0,
+    candidate: null,
+    live: null,
+  });
   let liveDescriptor;
   try {
     liveDescriptor = await step.live.live(group.name);
   } catch (error) {
-    return { ...none, name: group.name, parentVersion: null, devices: group.series.length, status: ModelStatus.FAILED, reason: `cannot read the live model: ${(error as Error).message}` };
+    return failed(null, `cannot read the live model: ${(error as Error).message}`);
   }
   const parentVersion = liveDescriptor?.version ?? null;
-  const base = { name: group.name, parentVersion, devices: group.series.length };
   context.onProgress?.({ phase: 'fit', model: group.name, index: step.index, of: step.of, devices: group.series.length, records: group.records, liveVersion: parentVersion });
   let result: JobResult;
   try {
@@ -143,12 +154,14 @@ async function trainModel(step: ModelStep): Promise<ModelOutcome> {
     );
   } catch (error) {
     if (isSluiceError(error, ErrorCode.TRAINING_ABORTED)) throw error;
-    return { ...none, ...base, status: ModelStatus.FAILED, reason: `fit or evaluation failed: ${(error as Error).message}` };
+    return failed(parentVersion, `fit or evaluation failed: ${(error as Error).message}`);
   }
   const verdict = decide(options, result, parentVersion);
   const version = await step.live.nextVersion(group.name);
   const outcome = {
-    ...base,
+    name: group.name,
+    devices: group.series.length,
+    parentVersion,
     version,
     trainedOn: result.trainedOn,
     heldOutRecords: result.heldOutRecords,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ErrorCode } from '../../src/errors.ts';
+import { ErrorCode, SluiceError } from '../../src/errors.ts';
 import type { Log, Producer } from '../../src/log/index.ts';
 import { loadModelAsync } from '../../src/model/descriptor-load.ts';
 import { detectorFactories } from '../../src/model/registry.ts';
@@ -209,4 +209,27 @@ test('a model whose live version cannot be read fails with the reason; the other
   assert.deepEqual(report.models.map((m) => [m.name, m.status]), [['class.fan', ModelStatus.FAILED], ['class.pump', ModelStatus.PUBLISHED]]);
   assert.match(report.models[0]!.reason, /^cannot read the live model: model descriptor: not valid JSON/);
   assert.deepEqual(await w.store.versions('class.fan'), [1], 'nothing stored over it');
+});
+
+test('when the append to models fails after the store write, the model is failed and the reason says where it stands', async (t) => {
+  const w = await world(t, { records: 300 });
+  const failing: Log = {
+    backend: w.log.backend,
+    admin: w.log.admin,
+    consumer: (o) => w.log.consumer(o),
+    close: () => w.log.close(),
+    producer(o) {
+      const inner = w.log.producer(o);
+      return {
+        send: async () => {
+          throw new SluiceError(ErrorCode.LOG_TIMEOUT, 'the broker did not answer', { retriable: true });
+        },
+        beginTransaction: () => inner.beginTransaction(),
+        close: () => inner.close(),
+      };
+    },
+  };
+  const report = await trainOnce({ log: failing, store: w.store }, { ...FAST, per: 'fleet' });
+  assert.equal(report.models[0]!.status, ModelStatus.FAILED);
+  assert.equal(report.models[0]!.reason, "publishing failed: 'default' v1 is in the model store but appending it to topic 'models' failed: the broker did not answer");
 });
