@@ -6,7 +6,7 @@
  *     `--records` records in all, produced once to an embedded log in a temporary directory (or
  *     `--backend kafka`);
  *   - then, for each mode, one dry run (fit + evaluate, nothing published) per class with the
- *     detector `--detector`, timed; meanwhile `monitorEventLoopDelay` (10 ms resolution) records how
+ *     detector `--detector`, timed; meanwhile `monitorEventLoopDelay` (1 ms resolution) records how
  *     late the event loop ran: its p99 and max are the stalls a co-located serving loop would see;
  *     an idle second measured first gives the machine's own noise floor.
  * Usage: node bench/training.ts [--records N] [--devices N] [--classes N] [--detector NAME] [--json]
@@ -84,7 +84,7 @@ export async function runTrainingBench(args: readonly string[]): Promise<Trainin
     const topic = config.backend === 'kafka' ? `${TOPIC}-${Date.now()}` : TOPIC;
     say(`node ${process.version}; ${records.toLocaleString('en')} records of ${devices} devices in ${classes} classes on the ${config.backend} log; detector ${values.detector}, dry runs per class`);
     await produce(log, topic, records, devices, classes);
-    const idle = monitorEventLoopDelay({ resolution: 10 });
+    const idle = monitorEventLoopDelay({ resolution: 1 });
     idle.enable();
     await delay(IDLE_MS);
     idle.disable();
@@ -94,7 +94,7 @@ export async function runTrainingBench(args: readonly string[]): Promise<Trainin
     const modes: TrainingModeResult[] = [];
     for (const mode of ['worker', 'in-process'] as const) {
       const store = new ModelStore({ dir: join(storeDir, mode) });
-      const histogram = monitorEventLoopDelay({ resolution: 10 });
+      const histogram = monitorEventLoopDelay({ resolution: 1 });
       histogram.enable();
       const started = performance.now();
       const report: TrainingReport = await trainOnce({ log, store }, { topic, detector: values.detector, worker: mode === 'worker', dryRun: true });
