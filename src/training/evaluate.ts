@@ -55,6 +55,8 @@ export interface ModelEvaluation {
   readonly detected: number;
   /** Anomalies injected. */
   readonly injected: number;
+  /** Held-back records scored (clean). */
+  readonly records: number;
 }
 
 /** The verdict on a candidate. */
@@ -116,13 +118,15 @@ export function evaluateModel(model: DetectorModel, factory: DetectorFactory, sp
     falseAlarms,
     detected: m.detectedWindows,
     injected: m.windows,
+    records,
   };
 }
 
 /**
  * Publish when there is no live model, or when the candidate's F1 is at least the live model's
  * minus `tolerance.f1` (not compared when no anomaly could be injected) and its false-alarm rate at
- * most the live model's plus `tolerance.falseAlarmsPer1k`.
+ * most the live model's plus `tolerance.falseAlarmsPer1k` — or plus one alarm, when the held-back
+ * data is so short that one alarm is more (a single alarm is never enough to reject).
  */
 export function judge(candidate: ModelEvaluation, live: ModelEvaluation | null, tolerance: Tolerance): Verdict {
   if (live === null) return { publish: true, reason: 'no live model to compare with' };
@@ -130,11 +134,11 @@ export function judge(candidate: ModelEvaluation, live: ModelEvaluation | null, 
   if (candidate.injected > 0 && candidate.f1 < f1Floor) {
     return { publish: false, reason: `F1 ${fixed(candidate.f1)} is below the live model's ${fixed(live.f1)} − tolerance ${tolerance.f1}` };
   }
-  const alarmCeiling = live.falseAlarmsPer1k + tolerance.falseAlarmsPer1k;
-  if (candidate.falseAlarmsPer1k > alarmCeiling) {
+  const slack = Math.max(tolerance.falseAlarmsPer1k, candidate.records === 0 ? 0 : 1000 / candidate.records);
+  if (candidate.falseAlarmsPer1k > live.falseAlarmsPer1k + slack + 1e-9) {
     return {
       publish: false,
-      reason: `${fixed(candidate.falseAlarmsPer1k)} false alarms per 1,000 records is above the live model's ${fixed(live.falseAlarmsPer1k)} + tolerance ${tolerance.falseAlarmsPer1k}`,
+      reason: `${fixed(candidate.falseAlarmsPer1k)} false alarms per 1,000 records is above the live model's ${fixed(live.falseAlarmsPer1k)} + ${slack === tolerance.falseAlarmsPer1k ? `tolerance ${tolerance.falseAlarmsPer1k}` : `one alarm (${fixed(slack)})`}`,
     };
   }
   const f1 = candidate.injected > 0 ? `F1 ${fixed(candidate.f1)} vs ${fixed(live.f1)}` : 'no anomaly could be injected (held-back series too short): F1 not compared';

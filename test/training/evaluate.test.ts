@@ -13,7 +13,16 @@ import { fleetTelemetry } from './fleet.ts';
 import { SeriesSampler } from '../../src/training/sampler.ts';
 
 const tolerance = { f1: 0.05, falseAlarmsPer1k: 1 };
-const evaluation = (f1: number, falseAlarmsPer1k: number, injected = 10): ModelEvaluation => ({ f1, precision: f1, recall: f1, falseAlarmsPer1k, falseAlarms: 0, detected: 0, injected });
+const evaluation = (f1: number, falseAlarmsPer1k: number, injected = 10, records = 10_000): ModelEvaluation => ({
+  f1,
+  precision: f1,
+  recall: f1,
+  falseAlarmsPer1k,
+  falseAlarms: (falseAlarmsPer1k * records) / 1000,
+  detected: 0,
+  injected,
+  records,
+});
 
 test('the publish rule: no live model, within tolerance, below on F1, above on false alarms', () => {
   assert.deepEqual(judge(evaluation(0.1, 9), null, tolerance), { publish: true, reason: 'no live model to compare with' });
@@ -22,6 +31,11 @@ test('the publish rule: no live model, within tolerance, below on F1, above on f
   const noisy = judge(evaluation(0.9, 3.1), evaluation(0.8, 2), tolerance);
   assert.equal(noisy.publish, false);
   assert.match(noisy.reason, /^3\.100 false alarms per 1,000 records is above the live model's 2\.000 \+ tolerance 1$/);
+  const short = judge(evaluation(0.9, 4, 10, 250), evaluation(0.9, 0, 10, 250), tolerance);
+  assert.equal(short.publish, true, 'one more alarm in 250 records is not enough to reject');
+  const twoMore = judge(evaluation(0.9, 8, 10, 250), evaluation(0.9, 0, 10, 250), tolerance);
+  assert.equal(twoMore.publish, false);
+  assert.match(twoMore.reason, /^8\.000 false alarms per 1,000 records is above the live model's 0\.000 \+ one alarm \(4\.000\)$/);
   const unmeasured = judge(evaluation(0, 0, 0), evaluation(0, 0, 0), tolerance);
   assert.equal(unmeasured.publish, true);
   assert.match(unmeasured.reason, /F1 not compared/);
