@@ -58,6 +58,7 @@ export { windowedCodec } from './window/codec.ts';
 export { LATE_HEADER } from './window/aggregate.ts';
 export type { Adder } from './table/aggregate.ts';
 export type { JoinOptions } from './table/join.ts';
+export { WorkerPool, WORKER_POOL_DEFAULTS, type WorkerPoolOptions, type WorkerPoolStats } from './worker/pool.ts';
 export { run } from './runtime/run.ts';
 export { StreamApp, AppState, BATCH_CHANNEL, type AppMetrics } from './runtime/app.ts';
 export { DeliveryMode, RUN_DEFAULTS, type RunOptions } from './runtime/options.ts';
