@@ -14,10 +14,15 @@
  * In exactly-once mode the produce and the commit are one transaction (delivery-eos.ts); when it
  * is aborted, the batch's partitions are rewound to their committed offsets and every task is
  * rebuilt, so the records are processed again from the state the log holds: nothing twice.
+ *
+ * Between the poll and the processing of a batch, the loop applies the control streams (up to
+ * their end offsets at that moment; control/state.ts) and, at most once per `lagRefreshMs` or when
+ * tasks were created, samples the input partitions' end offsets for the lag metric.
  */
 import { channel } from 'node:diagnostics_channel';
 import type { Consumer, LogRecord, TopicPartitionOffset } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
+import type { ControlMetrics, ControlState } from '../control/state.ts';
 import type { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import type { StreamTask } from '../task/task.ts';
@@ -44,6 +49,12 @@ export interface AppMetrics {
   /** Exactly-once: batch transactions committed and aborted (both 0 at-least-once). */
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
+  /** Input records per second over the live tasks (sum of their decayed rates). */
+  readonly recordsPerSecond: number;
+  /** Records of the assigned partitions not processed yet (sum of the tasks' sampled lags; null before any sample). */
+  readonly lag: number | null;
+  /** The control topics read by this instance. */
+  readonly controls: readonly ControlMetrics[];
 }
 
 /** Diagnostics channel with one message per committed batch: { applicationId, records, outputs, durationMs }. */
@@ -64,6 +75,10 @@ export interface AppParts {
   readonly commitIntervalMs: number;
   /** At-least-once: batches whose outputs may be unacknowledged at once (≥ 1). */
   readonly maxInFlightBatches: number;
+  /** Least time between two samples of the end offsets for the lag metric. */
+  readonly lagRefreshMs: number;
+  /** The instance's control streams (null: the topology has none). */
+  readonly controls: ControlState | null;
   readonly onError: ((error: Error) => void) | undefined;
 }
 
@@ -77,6 +92,8 @@ export class StreamApp {
   #batches = 0;
   #rebalanced = 0;
   #lastCommit = performance.now();
+  #lastLagSample = Number.NEGATIVE_INFINITY;
+  #tasksAtLagSample = 0;
   readonly #done: Promise<void>;
 
   /** Starts the loop (made by `run()`). */
@@ -105,16 +122,21 @@ export class StreamApp {
   metrics(): AppMetrics {
     const tm = this.#parts.tasks;
     const tx = this.#parts.delivery.transactions();
+    const tasks = tm.tasks().map((t) => t.metrics());
+    const lags = tasks.filter((t) => t.lag !== null);
     return {
       applicationId: this.applicationId,
       state: this.#state,
-      tasks: tm.tasks().map((t) => t.metrics()),
+      tasks,
       batches: this.#batches,
       rebalancedCommits: this.#rebalanced,
       tasksCreated: tm.created,
       tasksClosed: tm.closed,
       transactionsCommitted: tx.committed,
       transactionsAborted: tx.aborted,
+      recordsPerSecond: tasks.reduce((n, t) => n + t.recordsPerSecond, 0),
+      lag: lags.length === 0 ? null : lags.reduce((n, t) => n + t.lag!, 0),
+      controls: this.#parts.controls?.metrics() ?? [],
     };
   }
 
@@ -139,6 +161,7 @@ export class StreamApp {
     try {
       while (!this.#stopping) {
         const records = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
+        await this.#beforeProcessing(records);
         if (pipeline === null) await this.#batch(records);
         else await this.#pipelined(records, delivery as PipelinedDelivery, pipeline);
       }
@@ -149,6 +172,26 @@ export class StreamApp {
     }
     p.tasks.beforeRevoke = null;
     await this.#shutdown();
+  }
+
+  /**
+   * Applies the control records appended so far (all of them up to the current end offsets when
+   * there is data to process), then samples end offsets for the lag metric if due.
+   */
+  async #beforeProcessing(records: readonly LogRecord[]): Promise<void> {
+    const p = this.#parts;
+    if (p.controls !== null) await p.controls.advance(records.length > 0 ? 'end' : 'available');
+    const now = performance.now();
+    if (now - this.#lastLagSample < p.lagRefreshMs && p.tasks.created === this.#tasksAtLagSample) return;
+    this.#lastLagSample = now;
+    this.#tasksAtLagSample = p.tasks.created;
+    // A partition's next offset to process is its first record in this batch, else the consumer's position.
+    const first = new Map<string, number>();
+    for (const r of records) {
+      const key = `${r.topic}\0${r.partition}`;
+      if (!first.has(key)) first.set(key, r.offset);
+    }
+    for (const l of await p.consumer.lag()) p.tasks.get(l)?.observeEndOffset(l.endOffset, first.get(`${l.topic}\0${l.partition}`) ?? l.position);
   }
 
   /** Processes the records by task, then fires due wall-clock punctuations. */
@@ -255,14 +298,13 @@ export class StreamApp {
    * After an aborted transaction: seeks the batch's partitions back to their committed offsets
    * (or, never committed, to the batch's first record) and rebuilds every task (all of them may
    * have emitted into the aborted transaction, punctuators included), dropping anything their
-   * closing processors emitted.
+   * closing processors emitted (the new tasks' replayed control records emit afresh).
    */
   async #rewind(byTask: ReadonlyMap<StreamTask, readonly LogRecord[]>): Promise<void> {
     const p = this.#parts;
     const batch = [...byTask].map(([task, list]) => ({ topic: task.topic, partition: task.partition, first: list[0]!.offset }));
     const committed = batch.length === 0 ? [] : await p.consumer.committed(batch.map(({ topic, partition }) => ({ topic, partition })));
-    await p.tasks.rebuild();
-    p.collector.take();
+    await p.tasks.rebuild(() => p.collector.take());
     for (const [i, b] of batch.entries()) {
       await p.consumer.seek({ topic: b.topic, partition: b.partition }, { offset: committed[i]?.offset ?? b.first });
     }

@@ -1,5 +1,6 @@
 /**
- * How stores read the topics they are restored from (changelogs, table topics): a
+ * How stores read the topics they are restored from (changelogs, table topics), and how control
+ * streams read their topics: a
  * {@link PartitionReader} reads one topic's partitions from the earliest offset, first up to the
  * end as it was when restoring started (restore), then whatever has arrived since (catch-up, for
  * tables). The runtime reads the log with a manually assigned read_committed consumer; the test
@@ -68,15 +69,16 @@ class LogPartitionReader implements PartitionReader {
 
   async readToEnd(apply: (record: LogRecord) => void): Promise<void> {
     const consumer = await this.#open();
-    const { partitions } = await this.#log.admin.describeTopic(this.#topic);
-    const ends = new Map(partitions.map((p) => [p.partition, p.endOffset]));
+    // The reader's own end offsets: one call, and on Kafka the last stable offset of a
+    // read_committed reader, so an open transaction on the topic cannot hold the read up.
+    const ends = new Map((await consumer.lag()).map((l) => [l.partition, l.endOffset]));
     const deadline = performance.now() + this.#timeoutMs;
     for (;;) {
       let behind = false;
       for (const tp of this.#tps) if ((await consumer.position(tp)) < (ends.get(tp.partition) ?? 0)) behind = true;
       if (!behind) return;
       if (performance.now() > deadline) {
-        throw new SluiceError(ErrorCode.STREAM_PROCESSING, `restoring state from '${this.#topic}' did not reach the end within ${this.#timeoutMs} ms`, {
+        throw new SluiceError(ErrorCode.STREAM_PROCESSING, `reading '${this.#topic}' to its end did not finish within ${this.#timeoutMs} ms`, {
           retriable: true,
           details: { topic: this.#topic },
         });
