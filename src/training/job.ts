@@ -1,6 +1,6 @@
 /**
  * One model's fit and evaluation as a self-contained job: plain data in, plain data out, so the
- * same code runs on the calling thread or on a worker thread (./worker.ts) and gives the same model
+ * same code runs on the calling thread or on a worker thread (./runner.ts) and gives the same model
  * for the same seed.
  */
 import type { ModelDescriptor } from '../model/descriptor.ts';

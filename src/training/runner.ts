@@ -1,10 +1,11 @@
 /**
  * Where jobs run: on a worker thread (the default: fits and evaluations are CPU-bound and would
  * otherwise stall the event loop of everything else in the process) or on the calling thread. Both
- * run the same ./job.ts, so a seed gives the same model either way.
+ * run the same ./job.ts (`runJob`), so a seed gives the same model either way. The thread is a
+ * one-thread {@link WorkerPool} of the stream layer, started on the first job; a stop terminates it
+ * at once and the next job starts a fresh one.
  */
-import { Worker } from 'node:worker_threads';
-import { ErrorCode, SluiceError, type ErrorCode as Code } from '../errors.ts';
+import { WorkerPool } from '../stream/worker/pool.ts';
 import { trainingAborted } from './abort.ts';
 import { runJob, type JobResult, type TrainingJob } from './job.ts';
 
@@ -12,7 +13,7 @@ import { runJob, type JobResult, type TrainingJob } from './job.ts';
 export interface JobRunner {
   /**
    * Runs `job`. On a worker, an abort of `signal` stops the job at once (TRAINING_ABORTED); on the
-   * calling thread a job runs to its end.
+   * calling thread a job runs to its end. A job's own failure keeps its typed error.
    */
   run(job: TrainingJob, signal?: AbortSignal): Promise<JobResult>;
   /** Stops the worker, if any. */
@@ -20,64 +21,43 @@ export interface JobRunner {
 }
 
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-
-type Reply =
-  | { readonly id: number; readonly ok: true; readonly result: JobResult }
-  | { readonly id: number; readonly ok: false; readonly error: { readonly code: Code | null; readonly message: string } };
+const JOB_MODULE = new URL(`./job${EXTENSION}`, import.meta.url);
 
 /** A runner on the calling thread. */
 export function inProcessRunner(): JobRunner {
   return { run: (job) => runJob(job), close: async () => undefined };
 }
 
-/** A runner on one worker thread, started on the first job and stopped by `close` (or an abort). */
+/** A runner on one worker thread (see the file comment). */
 export function workerRunner(): JobRunner {
-  let worker: Worker | null = null;
-  let nextId = 1;
+  let pool: Promise<WorkerPool<TrainingJob, JobResult>> | null = null;
   const stop = async (): Promise<void> => {
-    const w = worker;
-    worker = null;
-    if (w !== null) await w.terminate();
+    const p = pool;
+    pool = null;
+    if (p !== null) await (await p.catch(() => null))?.close();
   };
   return {
-    run(job, signal) {
-      if (signal?.aborted === true) return Promise.reject(trainingAborted());
-      const w = (worker ??= new Worker(new URL(`./worker${EXTENSION}`, import.meta.url)));
-      const id = nextId++;
-      return new Promise<JobResult>((resolve, reject) => {
-        const done = (): void => {
-          w.off('message', onMessage);
-          w.off('error', onError);
-          w.off('exit', onExit);
-          signal?.removeEventListener('abort', onAbort);
-        };
-        const onMessage = (reply: Reply): void => {
-          if (reply.id !== id) return;
-          done();
-          if (reply.ok) resolve(reply.result);
-          else reject(new SluiceError(reply.error.code ?? ErrorCode.TRAINING_WORKER, reply.error.message));
-        };
-        const onError = (error: Error): void => {
-          done();
-          worker = null;
-          reject(new SluiceError(ErrorCode.TRAINING_WORKER, `the training worker failed on model '${job.name}': ${error.message}`, { cause: error }));
-        };
-        const onExit = (code: number): void => {
-          done();
-          worker = null;
-          reject(new SluiceError(ErrorCode.TRAINING_WORKER, `the training worker exited with code ${code} while fitting model '${job.name}'`));
-        };
-        const onAbort = (): void => {
-          done();
-          void stop();
-          reject(trainingAborted());
-        };
-        w.on('message', onMessage);
-        w.on('error', onError);
-        w.on('exit', onExit);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        w.postMessage({ id, job });
-      });
+    async run(job, signal) {
+      const aborted = (): boolean => signal?.aborted === true;
+      if (aborted()) throw trainingAborted();
+      const started = (pool ??= WorkerPool.start<TrainingJob, JobResult>({ module: JOB_MODULE, export: 'runJob', threads: 1 }));
+      const onAbort = (): void => void stop();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        let threads: WorkerPool<TrainingJob, JobResult>;
+        try {
+          threads = await started;
+        } catch (error) {
+          if (pool === started) pool = null;
+          throw error;
+        }
+        return await threads.call(job);
+      } catch (error) {
+        if (aborted()) throw trainingAborted();
+        throw error;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
     },
     close: stop,
   };
