@@ -63,6 +63,9 @@ export function formatRun(report: TrainingReport): string {
     lines.push(...table(['model', 'status', 'version', 'parent', 'trained on', 'F1', 'live F1', 'FA/1k', 'live FA/1k'], rows, [false, false, true, true, true, true, true, true, true]));
     for (const m of report.models) if (m.status !== 'published') lines.push(`  ${m.name}: ${m.reason}`);
   }
+  for (const p of r.partitions) {
+    if (p.stalled) lines.push(`  partition ${p.partition} made no progress before offset ${p.toOffset}: ${count(p.records)} records read from it (the rest is left for the next run)`);
+  }
   for (const s of report.skipped) lines.push(`  skipped ${s.name} (${s.devices} device${s.devices === 1 ? '' : 's'}, ${count(s.records)} records): ${s.reason}`);
   return lines.join('\n');
 }

@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ErrorCode, SluiceError } from '../errors.ts';
-import { telemetryCodec, telemetryValidator, type Consumer, type Log, type PartitionInfo } from '../log/index.ts';
+import { telemetryCodec, telemetryValidator, type Consumer, type Log, type PartitionInfo, type TopicPartition } from '../log/index.ts';
 import { throwIfAborted } from './abort.ts';
 import { describeRange, offsetFor, type ResolvedRange } from './range.ts';
 import { SeriesSampler, type SamplingLimits, type SamplingStats, type SeriesColumns } from './sampler.ts';
@@ -83,7 +83,7 @@ export async function readTelemetryRange(log: Log, options: ReadRangeOptions): P
       throwIfAborted(options.signal);
       const tp = { topic: options.topic, partition: info.partition };
       await consumer.assign([tp]);
-      const [from, to] = await bounds(consumer, info, options.range);
+      const [from, to] = await bounds(consumer, tp, info, options.range);
       let read = 0;
       let stalled = false;
       if (from < to) {
@@ -130,12 +130,11 @@ export async function readTelemetryRange(log: Log, options: ReadRangeOptions): P
 }
 
 /** [from, to) offsets of one partition for the range. */
-async function bounds(consumer: Consumer, info: PartitionInfo, range: ResolvedRange): Promise<[number, number]> {
+async function bounds(consumer: Consumer, tp: TopicPartition, info: PartitionInfo, range: ResolvedRange): Promise<[number, number]> {
   const clamp = (o: number): number => Math.min(Math.max(o, info.startOffset), info.endOffset);
   if (range.by === 'offset') {
     return [clamp(offsetFor(range.from, info.partition) ?? info.startOffset), clamp(offsetFor(range.to, info.partition) ?? info.endOffset)];
   }
-  const tp = { topic: consumer.assignment()[0]!.topic, partition: info.partition };
   const at = async (timestamp: number | undefined, none: number): Promise<number> => {
     if (timestamp === undefined) return none;
     await consumer.seek(tp, { timestamp });
