@@ -16,9 +16,10 @@ import { LOG_FLAGS_HELP, LOG_FLAG_NAMES } from './log-flags.ts';
 import { dim, err, out, red } from './output.ts';
 import { startCommand } from './start.ts';
 import { topicsCommand } from './topics.ts';
+import { trainCommand } from './train.ts';
 
 /** Every top-level command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, serveCommand, modelsCommand, topicsCommand, benchCommand, evalCommand, detectCommand];
+export const COMMANDS: readonly Command[] = [startCommand, serveCommand, modelsCommand, trainCommand, topicsCommand, benchCommand, evalCommand, detectCommand];
 
 /** The version in package.json (two folders up from both src/cli and dist/cli). */
 export function version(): string {

@@ -225,6 +225,34 @@ test('control() may forward records (they derive from the control record); raw-b
   assert.deepEqual(events.map((e) => [e.key, e.value, e.timestamp]), [['m', 'swapped to v2 from swaps@0', 500]]);
 });
 
+test('a topic can be both a control stream and a global table: a piped record updates both', async () => {
+  const b = topology();
+  const models = b.control('models', { key, value: model });
+  const table = b.globalTable('models', { key, value: model, store: 'models-table' });
+  b.stream('in', { key, value: num })
+    .connect(models, () => {
+      let ctx: ProcessorContext<string, string>;
+      let applied = 0;
+      return {
+        init(context: ProcessorContext<string, string>) {
+          ctx = context;
+        },
+        control() {
+          applied++;
+        },
+        process(r: StreamRecord<string, number>) {
+          return ctx.forward({ ...r, value: `applied ${applied}` });
+        },
+      };
+    })
+    .join(table, (v, m) => `${v}, table v${m.version}`)
+    .to('out', { key, value: stringCodec });
+  const driver = new TopologyTestDriver(b.build());
+  await driver.input<string, Model>('models').pipe('m', { version: 9 });
+  await driver.input('in').pipe('m', 1);
+  assert.deepEqual(driver.output('out', { key, value: stringCodec }).readValues(), ['applied 1, table v9']);
+});
+
 test('describe() shows control sources and connected nodes; invalid control wiring is refused', async () => {
   const { app } = scorer();
   const described = app.describe();
@@ -238,6 +266,9 @@ test('describe() shows control sources and connected nodes; invalid control wiri
 
   const twice = topology();
   twice.control('models');
+  await expectCode(() => twice.stream('models', { key, value: num }), ErrorCode.STREAM_INVALID_TOPOLOGY, "'models' is a control topic");
+  twice.stream('in', { key, value: num });
+  await expectCode(() => twice.control('in'), ErrorCode.STREAM_INVALID_TOPOLOGY, "'in' is read by a stream");
   await expectCode(() => twice.control('models'), ErrorCode.STREAM_INVALID_TOPOLOGY, "'models'", 'two control streams');
   await expectCode(() => twice.control({ name: 'x', internal: true }), ErrorCode.STREAM_INVALID_TOPOLOGY, 'internal');
 

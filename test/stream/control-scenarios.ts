@@ -149,8 +149,10 @@ export function controlScenarios(backend: StreamBackend, options: ControlScenari
     await second.close();
   });
 
-  test(`[${backend.name}] undecodable control records: dead-lettered by each instance, or run() fails naming the record`, opts, async (t) => {
+  test(`[${backend.name}] a missing control topic is named; undecodable control records are dead-lettered, or run() fails naming the record`, opts, async (t) => {
     const { log, names, runOptions } = await begin(t);
+    const missing = { ...names, models: backend.unique('absent') };
+    await expectCode(run(scorer(missing, 'A'), runOptions), 'SLUICE_LOG_UNKNOWN_TOPIC', `control topic '${missing.models}' does not exist`);
     const dlq = backend.unique('dlq');
     await produce(log, [{ topic: names.models, key: bytes('m'), value: bytes('{not json'), partition: 1 }]);
     await setModel(log, names, 4);

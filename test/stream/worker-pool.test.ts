@@ -1,7 +1,7 @@
 /** WorkerPool: CPU-heavy steps on worker threads, alone and inside a topology through mapAsync. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode } from '../../src/errors.ts';
+import { ErrorCode, type SluiceError } from '../../src/errors.ts';
 import { jsonCodec, stringCodec } from '../../src/log/index.ts';
 import { topology, TopologyTestDriver, WorkerPool } from '../../src/stream/index.ts';
 import { expectCode } from '../helpers.ts';
@@ -37,6 +37,14 @@ test('an error thrown by the function fails its own call only, with its name and
   assert.equal(error.name, 'RangeError');
   assert.equal(error.message, 'odd input 3');
   assert.equal(p.stats().failed, 1);
+});
+
+test('a SluiceError thrown by the function comes back typed: code, message and retriable', async (t) => {
+  const p = await pool<number, number>('nonZero', 1);
+  t.after(() => p.close());
+  const error = await expectCode(p.call(0), ErrorCode.INVALID_ARGUMENT, 'zero is not allowed');
+  assert.equal((error as SluiceError).retriable, true);
+  assert.equal(await p.call(5), 5);
 });
 
 test('a result that cannot be cloned fails its call and the pool carries on', async (t) => {

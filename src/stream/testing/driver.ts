@@ -164,10 +164,7 @@ export class TopologyTestDriver {
       const id = taskId(stored.topic, stored.partition);
       batches.set(id, [...(batches.get(id) ?? []), stored]);
     }
-    if (tableUpdates) {
-      for (const task of this.#tasks.values()) await task.stores().catchUp();
-      await this.#state.globals?.catchUp();
-    }
+    if (tableUpdates) await this.#catchUpTables();
     const queue: LogRecord[] = [];
     for (const batch of batches.values()) {
       await (await this.#task(batch[0]!.topic, batch[0]!.partition)).process(batch);
@@ -179,6 +176,7 @@ export class TopologyTestDriver {
   /** Appends a control record and applies it to every task (what they forward is processed too). */
   async #pipeControl(record: ProducerRecord): Promise<void> {
     this.#topics.append(record, this.clock.now());
+    if ([...this.#topology.stores.values()].some((s) => s.topic === record.topic)) await this.#catchUpTables();
     await this.#controls.advance('end');
     const queue: LogRecord[] = [];
     this.#route(queue);
@@ -241,6 +239,12 @@ export class TopologyTestDriver {
     if (this.#closed) return;
     this.#closed = true;
     for (const task of this.#tasks.values()) await task.close();
+  }
+
+  /** Applies the table and global table updates appended so far. */
+  async #catchUpTables(): Promise<void> {
+    for (const task of this.#tasks.values()) await task.stores().catchUp();
+    await this.#state.globals?.catchUp();
   }
 
   /** Processes the queued records one at a time, and whatever they lead to. */

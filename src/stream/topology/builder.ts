@@ -84,6 +84,7 @@ export class TopologyBuilder {
     if (typeof ref?.name !== 'string' || ref.name.length === 0) throw invalidTopology('control(): topic must be a non-empty string');
     if (ref.internal) throw invalidTopology(`control('${ref.name}'): a control topic must be a user topic, not an internal one`);
     if (this.#controlTopics.has(ref.name)) throw invalidTopology(`topic '${ref.name}' is read by two control streams; reuse the first one`);
+    if (this.#sourceTopics.has(ref.name)) throw invalidTopology(`topic '${ref.name}' is read by a stream; a control topic is read by control() only (forward from control() to see its records downstream)`);
     const key = options.key ?? (bytesCodec as unknown as Codec<CK>);
     const value = options.value ?? (bytesCodec as unknown as Codec<CV>);
     assertCodec(`control('${ref.name}').key`, key);
@@ -172,6 +173,7 @@ export class TopologyBuilder {
     if (this.#names.has(name)) throw invalidTopology(`node name '${name}' is used twice`, { node: name });
     if (node.kind === 'source') {
       const key = `${node.topic.internal ? 'internal:' : ''}${node.topic.name}`;
+      if (this.#controlTopics.has(key)) throw invalidTopology(`topic '${node.topic.name}' is a control topic; it cannot also be read by stream()`, { node: name });
       if (this.#sourceTopics.has(key)) throw invalidTopology(`topic '${node.topic.name}' is read by two sources; read it once and branch or reuse the stream`, { node: name });
       this.#sourceTopics.add(key);
     }

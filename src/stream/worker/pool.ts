@@ -9,7 +9,7 @@
  * Calls made in the same tick are sent to the threads in batches (at most `maxBatch` per message),
  * spread over the threads by the calls each has outstanding. Inputs and results cross the thread
  * boundary by structured cloning. An error thrown by the function rejects its own call (with the
- * original name, message and stack). A thread that dies fails its outstanding calls with
+ * original name, message and stack; a SluiceError comes back as a SluiceError with its code). A thread that dies fails its outstanding calls with
  * SLUICE_STREAM_WORKER_FAILED (retriable) and is replaced; a module that cannot be loaded fails
  * `start()` (and, in a replacement thread, every later call). Threads keep the process alive only
  * while calls are outstanding.
@@ -69,7 +69,7 @@ const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const THREAD_URL = new URL(`./thread${EXTENSION}`, import.meta.url);
 
 function rebuildError(e: SerializedError): Error {
-  const error = new Error(e.message);
+  const error = e.code === undefined ? new Error(e.message) : new SluiceError(e.code as ErrorCode, e.message, { retriable: e.retriable === true });
   error.name = e.name;
   if (e.stack !== undefined) error.stack = e.stack;
   return error;

@@ -8,6 +8,7 @@
  *                   { loadError: SerializedError }                    the module or export is unusable
  *                   { batch: number, outcomes: CallOutcome[] }        one outcome per input
  */
+import { SluiceError } from '../../errors.ts';
 
 /** What the pool passes to a new thread as `workerData`. */
 export interface WorkerStart {
@@ -22,6 +23,9 @@ export interface SerializedError {
   readonly name: string;
   readonly message: string;
   readonly stack?: string;
+  /** A SluiceError's code (and retriable flag), so the caller gets a typed error back. */
+  readonly code?: string;
+  readonly retriable?: boolean;
 }
 
 /** The outcome of one call. */
@@ -41,6 +45,7 @@ export type WorkerReply =
 
 /** Turns anything thrown into a {@link SerializedError}. */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) return error.stack === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const typed = error instanceof SluiceError ? { code: error.code, retriable: error.retriable } : {};
+  return error.stack === undefined ? { name: error.name, message: error.message, ...typed } : { name: error.name, message: error.message, stack: error.stack, ...typed };
 }
