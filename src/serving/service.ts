@@ -64,6 +64,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     maxPayloadBytes: o.maxPayloadBytes,
     decider: o.decider,
     probeRecords: o.probeRecords,
+    loadTimeoutMs: o.modelLoadTimeoutMs,
     clock: o.clock,
     logger,
     counters,
