@@ -92,8 +92,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
   const pinned = pin.length > 0 ? 'taskset -c 1' : 'not pinned (no taskset)';
   say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${availableParallelism()} cores`);
   const log = await openLog(config);
-  const store = new ModelStore({ dir: modelsDir });
-  const ctx: Ctx = { log, config, store, modelsDir, run, pin, devices };
+  const ctx: Ctx = { log, config, modelsDir, run, pin, devices };
   try {
     const throughput: Record<string, number> = {};
     for (const detector of [robustZScore, halfSpaceTrees]) {
@@ -138,7 +137,6 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
 interface Ctx {
   readonly log: Log;
   readonly config: LogConfig;
-  readonly store: ModelStore;
   readonly modelsDir: string;
   readonly run: string;
   readonly pin: readonly string[];
@@ -177,18 +175,21 @@ interface Topics {
   readonly anomalies: string;
   readonly dlq: string;
   readonly scores?: string;
+  /** The phase's own model store (every phase publishes its own `default` v1, v2, …). */
+  readonly store: ModelStore;
 }
 
 async function topicsFor(ctx: Ctx, phase: string, scores: boolean): Promise<Topics> {
   const name = (t: string): string => `bench-${ctx.run}-${phase}-${t}`;
-  const topics: Topics = { telemetry: name('telemetry'), models: name('models'), anomalies: name('anomalies'), dlq: name('dlq'), ...(scores ? { scores: name('scores') } : {}) };
+  const store = new ModelStore({ dir: join(ctx.modelsDir, phase) });
+  const topics: Topics = { telemetry: name('telemetry'), models: name('models'), anomalies: name('anomalies'), dlq: name('dlq'), ...(scores ? { scores: name('scores') } : {}), store };
   for (const t of [topics.telemetry, topics.anomalies, topics.dlq, ...(scores ? [topics.scores!] : [])]) await ctx.log.admin.createTopic(t, { partitions: 1 });
   await ensureModelsTopic(ctx.log.admin, topics.models);
   return topics;
 }
 
 async function publish(ctx: Ctx, topics: Topics, detector: DetectorFactory, version: number): Promise<number> {
-  await publishDescriptor(ctx.log, topics.models, await ctx.store.save(fitModel(detector, version)));
+  await publishDescriptor(ctx.log, topics.models, await topics.store.save(fitModel(detector, version)));
   return Date.now();
 }
 
@@ -204,7 +205,8 @@ interface Serving {
 }
 
 function startServingProcess(ctx: Ctx, topics: Topics, phase: string, profileDir?: string): Serving {
-  const config = { log: ctx.config, modelsDir: ctx.modelsDir, applicationId: `bench-${ctx.run}-${phase}`, topics };
+  const { store, ...names } = topics;
+  const config = { log: ctx.config, modelsDir: store.dir, applicationId: `bench-${ctx.run}-${phase}`, topics: names };
   const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), CHILD, JSON.stringify(config)];
   const [cmd, ...rest] = ctx.pin.length > 0 ? [...ctx.pin, process.execPath, ...nodeArgs] : [process.execPath, ...nodeArgs];
   const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -265,7 +267,8 @@ async function measureThroughput(ctx: Ctx, detector: DetectorFactory, records: n
   await producer.close();
   const s = startServingProcess(ctx, topics, `tp-${detector.kind}`, profileDir);
   await s.waitFor('ready');
-  await until(() => (s.progress?.records ?? 0) >= records, 300_000, `${records} records scored`);
+  await until(() => (s.progress?.records ?? 0) >= records || s.child.exitCode !== null, 300_000, `${records} records scored`);
+  if (s.child.exitCode !== null) throw new Error(`bench pipeline: the serving process exited (${s.child.exitCode}) while scoring`);
   const first = s.firstBusy!;
   const last = s.progress!;
   await s.stop();
@@ -339,10 +342,10 @@ async function measureSwaps(ctx: Ctx, rate: number) {
     published.set(v, await publish(ctx, topics, robustZScore, v));
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  // Redeploy: stop the instance, start a new one that boots with a new version.
+  // Redeploy: stop the instance, publish a new version while it is down, start a new one (it boots with it).
   const redeployVersion = SWAPS + 2;
-  await ctx.store.save(fitModel(robustZScore, redeployVersion));
   await s.stop();
+  await publish(ctx, topics, robustZScore, redeployVersion);
   s = startServingProcess(ctx, topics, 'swap');
   await s.waitFor('ready');
   await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -166,7 +166,7 @@ export class StreamApp {
     try {
       while (!this.#stopping) {
         const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
-        const owners = polled.map((r) => p.tasks.get(r));
+        const owners = ownersOf(polled, p.tasks);
         await this.#beforeProcessing(polled);
         const records = stillOwned(polled, owners, p.tasks);
         if (pipeline === null) await this.#batch(records);
@@ -205,8 +205,13 @@ export class StreamApp {
   async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, LogRecord[]>> {
     const p = this.#parts;
     const byTask = new Map<StreamTask, LogRecord[]>();
+    let task: StreamTask | undefined;
+    let last: LogRecord | undefined;
     for (const r of records) {
-      const task = p.tasks.get(r);
+      if (last === undefined || last.partition !== r.partition || last.topic !== r.topic) {
+        task = p.tasks.get(r);
+        last = r;
+      }
       if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
       const list = byTask.get(task);
       if (list === undefined) byTask.set(task, [r]);
@@ -339,6 +344,19 @@ export class StreamApp {
   }
 }
 
+/** The task of each partition of `records` now (one lookup per run of records of a partition). */
+function ownersOf(records: readonly LogRecord[], tasks: TaskManager): Map<string, StreamTask | undefined> {
+  const owners = new Map<string, StreamTask | undefined>();
+  let last: LogRecord | undefined;
+  for (const r of records) {
+    if (last !== undefined && last.partition === r.partition && last.topic === r.topic) continue;
+    last = r;
+    const key = `${r.topic}\0${r.partition}`;
+    if (!owners.has(key)) owners.set(key, tasks.get(r));
+  }
+  return owners;
+}
+
 /**
  * The polled records whose partition still has the task it had when they were polled. On Kafka
  * the group may rebalance during any wait (the client's heartbeats drive it), for instance while
@@ -347,9 +365,11 @@ export class StreamApp {
  * (restored from its changelog) whose consumer position went back to the committed offset, so its
  * stale records would be processed twice.
  */
-function stillOwned(records: readonly LogRecord[], owners: readonly (StreamTask | undefined)[], tasks: TaskManager): readonly LogRecord[] {
-  let same = true;
-  for (let i = 0; i < records.length && same; i++) same = owners[i] !== undefined && tasks.get(records[i]!) === owners[i];
-  if (same) return records;
-  return records.filter((r, i) => owners[i] !== undefined && tasks.get(r) === owners[i]);
+function stillOwned(records: readonly LogRecord[], owners: ReadonlyMap<string, StreamTask | undefined>, tasks: TaskManager): readonly LogRecord[] {
+  const changed = new Set<string>();
+  for (const [key, task] of owners) {
+    const [topic, partition] = key.split('\0') as [string, string];
+    if (task === undefined || tasks.get({ topic, partition: Number(partition) }) !== task) changed.add(key);
+  }
+  return changed.size === 0 ? records : records.filter((r) => !changed.has(`${r.topic}\0${r.partition}`));
 }
