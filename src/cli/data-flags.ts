@@ -1,7 +1,7 @@
 /**
  * Where a command's data lives: `--data-dir DIR` names the data directory (the embedded log, unless
  * `--dir` names another, and the model store in `DIR/models`), `--models-dir DIR` the model store
- * alone. Used with the log connection flags by the commands that touch models.
+ * alone. Used with the log connection flags by the commands that touch models (serve, models, train).
  */
 import { join } from 'node:path';
 import { DEFAULT_EMBEDDED_DIR, type LogConfig } from '../log/index.ts';
@@ -26,7 +26,7 @@ export function dataConfigFrom(parsed: ParsedCommand, usage: string): { readonly
   const modelsDir = stringFlag(parsed, 'models-dir');
   if (dataDir === '') throw new UsageError('--data-dir must not be empty', usage);
   if (modelsDir === '') throw new UsageError('--models-dir must not be empty', usage);
-  if (dataDir !== undefined && stringFlag(parsed, 'dir') !== undefined) throw new UsageError('--data-dir and --dir both name the log directory: give one', usage);
+  if (dataDir !== undefined && stringFlag(parsed, 'dir') !== undefined) throw new UsageError('--dir and --data-dir name the same directory: give one', usage);
   let log = logConfigFrom(parsed, usage);
   if (log.backend === 'embedded' && dataDir !== undefined) log = { backend: 'embedded', dir: dataDir };
   const root = dataDir ?? (log.backend === 'embedded' ? (log.dir ?? DEFAULT_EMBEDDED_DIR) : DEFAULT_EMBEDDED_DIR);

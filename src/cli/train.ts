@@ -3,7 +3,6 @@
  * or every N new records), with progress on stderr and each run's outcome on stdout (one JSON line
  * per run with --json). Ctrl-C or SIGTERM stops it cleanly between steps.
  */
-import { join } from 'node:path';
 import { isSluiceError, ErrorCode } from '../errors.ts';
 import type { Log } from '../log/index.ts';
 import { detectorNames } from '../model/registry.ts';
@@ -24,7 +23,8 @@ import {
 import type { JsonValue } from '../model/types.ts';
 import { choiceFlag, intFlag, numberFlag, parseCommand, stringFlag, UsageError, type ParsedCommand } from './args.ts';
 import type { Command } from './command.ts';
-import { LOG_FLAGS, describeLog, logConfigFrom, openCliLog } from './log-flags.ts';
+import { DATA_FLAGS, dataConfigFrom } from './data-flags.ts';
+import { LOG_FLAGS, describeLog, openCliLog } from './log-flags.ts';
 import { err, out } from './output.ts';
 import { onStop } from './stop.ts';
 import { formatRun, progressPrinter } from './train-output.ts';
@@ -85,8 +85,7 @@ Examples:
 
 const FLAGS = {
   ...LOG_FLAGS,
-  'data-dir': { type: 'string' },
-  'models-dir': { type: 'string' },
+  ...DATA_FLAGS,
   topic: { type: 'string' },
   'models-topic': { type: 'string' },
   detector: { type: 'string' },
@@ -124,7 +123,7 @@ export const trainCommand: Command = {
       return 0;
     }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
-    const { logConfig, modelsDir } = storageFrom(parsed);
+    const { log: logConfig, modelsDir } = dataConfigFrom(parsed, USAGE);
     const options = optionsFrom(parsed);
     resolveTrainingOptions(options);
     const schedule = scheduleFrom(parsed);
@@ -165,19 +164,6 @@ export const trainCommand: Command = {
     }
   },
 };
-
-function storageFrom(parsed: ParsedCommand): { logConfig: ReturnType<typeof logConfigFrom>; modelsDir: string } {
-  const dataDir = stringFlag(parsed, 'data-dir');
-  if (dataDir !== undefined && stringFlag(parsed, 'dir') !== undefined) throw new UsageError('--dir and --data-dir name the same directory: give one', USAGE);
-  if (dataDir === '') throw new UsageError('--data-dir must not be empty', USAGE);
-  const kafka = stringFlag(parsed, 'backend') === 'kafka' || (stringFlag(parsed, 'backend') === undefined && stringFlag(parsed, 'brokers') !== undefined);
-  const logParsed = dataDir === undefined || kafka ? parsed : { ...parsed, values: { ...parsed.values, dir: dataDir } };
-  const logConfig = logConfigFrom(logParsed, USAGE);
-  const base = dataDir ?? (logConfig.backend === 'embedded' ? (logConfig.dir ?? './data') : './data');
-  const modelsDir = stringFlag(parsed, 'models-dir') ?? join(base, 'models');
-  if (modelsDir === '') throw new UsageError('--models-dir must not be empty', USAGE);
-  return { logConfig, modelsDir };
-}
 
 function optionsFrom(parsed: ParsedCommand): TrainingOptionsInput {
   const features = stringFlag(parsed, 'features')?.split(',').map((f) => f.trim()).filter((f) => f !== '');

@@ -18,6 +18,9 @@
  * (`promoted` when equal). Descriptors of one name are handled one at a time, in arrival order;
  * different names load concurrently.
  *
+ * A load that takes longer than `loadTimeoutMs` is rejected (reason `load`), so one stuck load
+ * cannot block its name's later descriptors, or hold data back, for longer than that.
+ *
  * Every task of an instance gets every control record (and new tasks get them replayed): the
  * manager takes each record once, by its position in the models topic.
  *
@@ -51,6 +54,8 @@ export interface ModelManagerOptions {
   /** The service's decider options (see {@link deciderOptionsFor}). */
   readonly decider: DeciderOptions;
   readonly probeRecords: number;
+  /** Longest a load may take before the descriptor is rejected (reason `load`). */
+  readonly loadTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: ServingLogger;
   readonly counters: ServingCounters;
@@ -197,7 +202,7 @@ export class ModelManager {
     let model;
     try {
       await turn();
-      model = await loadModelAsync(d, { registry: this.#o.registry, maxPayloadBytes: this.#o.maxPayloadBytes, baseDir: this.#o.store.dir });
+      model = await withTimeout(loadModelAsync(d, { registry: this.#o.registry, maxPayloadBytes: this.#o.maxPayloadBytes, baseDir: this.#o.store.dir }), this.#o.loadTimeoutMs);
       await turn();
       probeModel(model, probeBatch(d.features.metrics, this.sample.list(), this.#o.probeRecords, this.#o.clock.now()));
     } catch (error) {
@@ -313,6 +318,15 @@ function rejectReason(error: unknown): RejectReason {
     default:
       return RejectReason.load;
   }
+}
+
+/** `load`, or a rejection once `ms` have passed (the load itself cannot be cancelled; its result is then dropped). */
+function withTimeout<T>(load: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the model did not load within ${ms} ms`)), ms);
+  });
+  return Promise.race([load, late]).finally(() => clearTimeout(timer));
 }
 
 /** Lets the event loop run (pending batches get scored) before the next stage of a load. */

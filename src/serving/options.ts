@@ -95,11 +95,14 @@ export interface ServingOptions {
   /**
    * Least wall-clock time between writes of a device's state to the changelog, in ms (0: every
    * batch). A restart loses at most this much of what devices learnt (the records are re-read, but
-   * not re-learnt). Default 5 000.
+   * not re-learnt); so does an aborted exactly-once transaction. 0 keeps device state exactly in
+   * step with the committed input. Default 5 000.
    */
   readonly stateCheckpointMs?: number;
   /** Observations a new model scores before it is accepted. Default 32. */
   readonly probeRecords?: number;
+  /** Longest a model may take to load; then it is rejected (reason `load`). Default 60 000 ms. */
+  readonly modelLoadTimeoutMs?: number;
   /** Store models to run as shadows from the start. Default none. */
   readonly shadows?: readonly ShadowOption[];
   /** Ensemble mode; null: each record is scored by its most specific live model. Default null. */
@@ -133,6 +136,7 @@ export const SERVING_DEFAULTS = {
   contributors: 3,
   stateCheckpointMs: 5_000,
   probeRecords: 32,
+  modelLoadTimeoutMs: 60_000,
   ensemble: { models: null, combine: 'max', threshold: 0.5, budgetMs: 5 },
   http: { host: '127.0.0.1', port: 8080 },
   maxPayloadBytes: 64 * 1024 * 1024,
@@ -155,6 +159,7 @@ export interface ResolvedServingOptions {
   readonly contributors: number;
   readonly stateCheckpointMs: number;
   readonly probeRecords: number;
+  readonly modelLoadTimeoutMs: number;
   readonly shadows: readonly ShadowOption[];
   readonly ensemble: Required<{ readonly [K in keyof EnsembleOptions]-?: Exclude<EnsembleOptions[K], undefined> }> | null;
   readonly http: Required<HttpOptions> | null;
@@ -215,7 +220,7 @@ function known(path: string, v: Record<string, unknown>, keys: readonly string[]
 
 const TOP_KEYS = [
   'log', 'modelsDir', 'applicationId', 'instanceId', 'delivery', 'topics', 'partitions', 'classTag', 'maxSkewMs', 'maxRecordBytes',
-  'maxDevicesPerTask', 'decider', 'contributors', 'stateCheckpointMs', 'probeRecords', 'shadows', 'ensemble', 'http', 'clock', 'timer',
+  'maxDevicesPerTask', 'decider', 'contributors', 'stateCheckpointMs', 'probeRecords', 'modelLoadTimeoutMs', 'shadows', 'ensemble', 'http', 'clock', 'timer',
   'registry', 'maxPayloadBytes', 'logger', 'stream',
 ] as const;
 
@@ -260,6 +265,7 @@ export function resolveServingOptions(options: ServingOptions): ResolvedServingO
     contributors: int('contributors', o.contributors ?? d.contributors, 0, 1_000),
     stateCheckpointMs: int('stateCheckpointMs', o.stateCheckpointMs ?? d.stateCheckpointMs, 0),
     probeRecords: int('probeRecords', o.probeRecords ?? d.probeRecords, 1, 100_000),
+    modelLoadTimeoutMs: int('modelLoadTimeoutMs', o.modelLoadTimeoutMs ?? d.modelLoadTimeoutMs, 1),
     shadows: resolveShadows(o.shadows),
     ensemble: resolveEnsemble(o.ensemble),
     http: resolveHttp(o.http),

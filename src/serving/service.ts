@@ -1,9 +1,9 @@
 /**
  * `startServing(options)`: one scoring instance, in process. It
  *
- * 1. creates the topics it needs when they are missing (telemetry, anomalies, dead letters and
+ * 1. starts the HTTP endpoint, which answers `/readyz` with 503 until step 5;
+ * 2. creates the topics it needs when they are missing (telemetry, anomalies, dead letters and
  *    scores with `partitions` partitions; `models` compacted with one partition);
- * 2. starts the HTTP endpoint, which answers `/readyz` with 503 until step 5;
  * 3. reads the `models` topic to its end and takes every descriptor in order, waiting for each
  *    load (the topic is the record of what was published, rollbacks and shadows included); then
  *    serves the latest stored version of every model the topic does not mention (the store's own
@@ -64,6 +64,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     maxPayloadBytes: o.maxPayloadBytes,
     decider: o.decider,
     probeRecords: o.probeRecords,
+    loadTimeoutMs: o.modelLoadTimeoutMs,
     clock: o.clock,
     logger,
     counters,
@@ -80,7 +81,6 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
   const isReady = (): boolean => notReady() === null;
   let http: HttpServer | null = null;
   try {
-    await ensureTopics(o.log.admin, o);
     if (o.http !== null) {
       http = await startHttp(o.http, {
         unhealthy: () => (app !== null && app.state === 'failed' ? `the stream failed: ${app.error?.message ?? 'unknown error'}` : null),
@@ -90,6 +90,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         models: () => modelsReport(manager, isReady()),
       });
     }
+    await ensureTopics(o.log.admin, o);
     logger.log('info', 'serving starting', { instanceId, applicationId: o.applicationId, http: http?.url ?? null, models: o.topics.models, store: store.dir });
     await manager.boot(await readModelsTopic(o.log, o.topics.models));
     const { live, shadows } = manager.table;

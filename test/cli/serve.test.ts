@@ -80,7 +80,7 @@ test('mistakes on the command line exit 2 with the usage; bad input exits 1 with
     [['serve', '--http-port', 'eighty'], /--http-port must be an integer/, /Usage: sluice serve/],
     [['serve', '--ensemble-models', 'a,b'], /need --ensemble max\|mean\|vote/, /Usage: sluice serve/],
     [['serve', '--shadow', 'default'], /--shadow: "default" is not NAME@VERSION/, /Usage: sluice serve/],
-    [['serve', '--data-dir', dir, '--dir', dir], /--data-dir and --dir both name the log directory/, /Usage: sluice serve/],
+    [['serve', '--data-dir', dir, '--dir', dir], /--dir and --data-dir name the same directory/, /Usage: sluice serve/],
     [['models', 'promote'], /unknown subcommand "promote"/, /Usage: sluice models <subcommand>/],
     [['models', 'rollback', 'default', '--to', 'latest', '--data-dir', dir], /--to must be an integer/, /Usage: sluice models rollback/],
     [['models', 'publish', '--data-dir', dir], /missing FILE/, /Usage: sluice models publish/],

@@ -47,7 +47,7 @@ export async function servingDriver(t: TestContext, options: HarnessOptions = {}
   });
   const counters = new ServingCounters();
   const store = new ModelStore({ dir: resolved.modelsDir, registry });
-  const manager = new ModelManager({ store, registry, maxPayloadBytes: resolved.maxPayloadBytes, decider: resolved.decider, probeRecords: resolved.probeRecords, clock, logger, counters });
+  const manager = new ModelManager({ store, registry, maxPayloadBytes: resolved.maxPayloadBytes, decider: resolved.decider, probeRecords: resolved.probeRecords, loadTimeoutMs: resolved.modelLoadTimeoutMs, clock, logger, counters });
   const driver = new TopologyTestDriver(servingTopology({ options: resolved, manager, counters, logger }), { partitions: { telemetry: telemetryPartitions ?? 1 } });
   t.after(async () => {
     await driver.close();

@@ -12,11 +12,11 @@ import { ServingCounters } from '../../src/serving/counters.ts';
 import { eventually } from '../helpers.ts';
 import { counterDescriptor, gatedOnnxFactory, modelRecord, NAN_KIND, onnxDescriptor, tempStore, testRegistry, THROW_KIND } from './helpers.ts';
 
-async function setup(t: TestContext, registry = testRegistry()) {
+async function setup(t: TestContext, registry = testRegistry(), loadTimeoutMs = 60_000) {
   const store = await tempStore(t, registry);
   const logger = memoryLogger();
   const counters = new ServingCounters();
-  const manager = new ModelManager({ store, registry, maxPayloadBytes: 1 << 20, decider: {}, probeRecords: 16, clock: new ManualClock(1_000), logger, counters });
+  const manager = new ModelManager({ store, registry, maxPayloadBytes: 1 << 20, decider: {}, probeRecords: 16, loadTimeoutMs, clock: new ManualClock(1_000), logger, counters });
   const versions = (): Record<string, number> => Object.fromEntries([...manager.table.live.values()].map((m) => [m.name, m.version]));
   const logged = (msg: string): LogLine[] => logger.lines.filter((l) => l.msg === msg);
   return { store, logger, counters, manager, versions, logged };
@@ -153,6 +153,18 @@ test('while no default model serves, a model of a new name holds data back until
   assert.equal(manager.offer(modelRecord(counterDescriptor('default', 2), 4)), undefined, 'an upgrade never holds data: the old version serves');
   await manager.settled();
   assert.deepEqual(versions(), { 'class.pump': 1, default: 2, 'device.d1': 1 });
+});
+
+test('a load that never finishes is rejected after loadTimeoutMs; the next descriptor of the name goes on', async (t) => {
+  const stuck = gatedOnnxFactory();
+  const { manager, counters, versions, logged } = await setup(t, testRegistry([stuck]), 50);
+  const hold = manager.offer(modelRecord(onnxDescriptor('default', 1), 0));
+  manager.offer(modelRecord(counterDescriptor('default', 2), 1));
+  await hold;
+  assert.equal(counters.rejections.load, 1);
+  assert.match(String(logged('model rejected')[0]?.fields.error), /did not load within 50 ms/);
+  await manager.settled();
+  assert.deepEqual(versions(), { default: 2 });
 });
 
 test('fromStore serves the latest stored version, or a given one', async (t) => {

@@ -3,4 +3,4 @@ import { kafkaBackend, kafkaGate } from '../stream/backends.ts';
 import { servingScenarios } from './service-scenarios.ts';
 
 const gate = await kafkaGate();
-servingScenarios(kafkaBackend, { skip: gate.skip, gate: () => gate.check() });
+servingScenarios(kafkaBackend, { skip: gate.skip, gate: () => gate.check(), exactlyOnce: true });

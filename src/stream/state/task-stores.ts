@@ -91,7 +91,7 @@ export class TaskStores {
         const topic = restoreTopic(spec, applicationId);
         if (topic === null) continue;
         const reader = context.readers.open(topic, [partition]);
-        await reader.readToEnd((r) => store.apply(r));
+        await reader.readToEnd((r) => store.apply(r), { settleTransactions: spec.kind !== 'table' });
         if (spec.kind === 'table') this.#readers.set(name, reader);
         else await reader.close();
       }
