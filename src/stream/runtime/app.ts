@@ -94,6 +94,8 @@ export class StreamApp {
   #lastCommit = performance.now();
   #lastLagSample = Number.NEGATIVE_INFINITY;
   #tasksAtLagSample = 0;
+  /** Exactly-once: the batch being processed and committed (a revocation waits for it). */
+  #inFlight: Promise<unknown> | null = null;
   readonly #done: Promise<void>;
 
   /** Starts the loop (made by `run()`). */
@@ -157,11 +159,16 @@ export class StreamApp {
     const p = this.#parts;
     const delivery = p.delivery;
     const pipeline = isPipelined(delivery) ? new SendPipeline((outputs) => delivery.send(outputs), p.maxInFlightBatches) : null;
-    if (pipeline !== null) p.tasks.beforeRevoke = () => this.#flush(delivery as PipelinedDelivery, pipeline);
+    // A revocation (on Kafka it may come during any wait) lets the work in flight finish first:
+    // at-least-once commits what was acknowledged; exactly-once lets the batch's transaction end,
+    // so a batch of a revoked task never commits after its partition's new task restored its state.
+    p.tasks.beforeRevoke = pipeline !== null ? () => this.#flush(delivery as PipelinedDelivery, pipeline) : async () => void (await this.#inFlight);
     try {
       while (!this.#stopping) {
-        const records = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
-        await this.#beforeProcessing(records);
+        const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
+        const owners = ownersOf(polled, p.tasks);
+        await this.#beforeProcessing(polled);
+        const records = stillOwned(polled, owners, p.tasks);
         if (pipeline === null) await this.#batch(records);
         else await this.#pipelined(records, delivery as PipelinedDelivery, pipeline);
       }
@@ -198,8 +205,13 @@ export class StreamApp {
   async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, LogRecord[]>> {
     const p = this.#parts;
     const byTask = new Map<StreamTask, LogRecord[]>();
+    let task: StreamTask | undefined;
+    let last: LogRecord | undefined;
     for (const r of records) {
-      const task = p.tasks.get(r);
+      if (last === undefined || last.partition !== r.partition || last.topic !== r.topic) {
+        task = p.tasks.get(r);
+        last = r;
+      }
       if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
       const list = byTask.get(task);
       if (list === undefined) byTask.set(task, [r]);
@@ -278,9 +290,14 @@ export class StreamApp {
   async #batch(records: readonly LogRecord[]): Promise<void> {
     const p = this.#parts;
     const started = performance.now();
-    const { byTask, outputs, offsets } = await this.#processBatch(records);
-    if (outputs.length === 0 && offsets.length === 0) return;
-    const outcome = await p.delivery.commitBatch(outputs, offsets);
+    const work = (async () => {
+      const processed = await this.#processBatch(records);
+      const { outputs, offsets } = processed;
+      return { ...processed, outcome: outputs.length === 0 && offsets.length === 0 ? null : await p.delivery.commitBatch(outputs, offsets) };
+    })();
+    this.#inFlight = work.catch(() => {});
+    const { byTask, outputs, offsets, outcome } = await work.finally(() => (this.#inFlight = null));
+    if (outcome === null) return;
     if (outcome === 'aborted') {
       await this.#rewind(byTask);
       return;
@@ -298,7 +315,8 @@ export class StreamApp {
    * After an aborted transaction: seeks the batch's partitions back to their committed offsets
    * (or, never committed, to the batch's first record) and rebuilds every task (all of them may
    * have emitted into the aborted transaction, punctuators included), dropping anything their
-   * closing processors emitted (the new tasks' replayed control records emit afresh).
+   * closing processors emitted (the new tasks' replayed control records emit afresh). Partitions
+   * revoked during the batch are left to their new owner.
    */
   async #rewind(byTask: ReadonlyMap<StreamTask, readonly LogRecord[]>): Promise<void> {
     const p = this.#parts;
@@ -306,6 +324,8 @@ export class StreamApp {
     const committed = batch.length === 0 ? [] : await p.consumer.committed(batch.map(({ topic, partition }) => ({ topic, partition })));
     await p.tasks.rebuild(() => p.collector.take());
     for (const [i, b] of batch.entries()) {
+      // A partition revoked meanwhile (Kafka) is re-read from its committed offset by its new owner.
+      if (p.tasks.get(b) === undefined) continue;
       await p.consumer.seek({ topic: b.topic, partition: b.partition }, { offset: committed[i]?.offset ?? b.first });
     }
   }
@@ -322,4 +342,34 @@ export class StreamApp {
     this.#state = this.#error === null ? 'closed' : 'failed';
     if (this.#error !== null) p.onError?.(this.#error);
   }
+}
+
+/** The task of each partition of `records` now (one lookup per run of records of a partition). */
+function ownersOf(records: readonly LogRecord[], tasks: TaskManager): Map<string, StreamTask | undefined> {
+  const owners = new Map<string, StreamTask | undefined>();
+  let last: LogRecord | undefined;
+  for (const r of records) {
+    if (last !== undefined && last.partition === r.partition && last.topic === r.topic) continue;
+    last = r;
+    const key = `${r.topic}\0${r.partition}`;
+    if (!owners.has(key)) owners.set(key, tasks.get(r));
+  }
+  return owners;
+}
+
+/**
+ * The polled records whose partition still has the task it had when they were polled. On Kafka
+ * the group may rebalance during any wait (the client's heartbeats drive it), for instance while
+ * control records are applied: a revoked partition's records are left to its new owner, which
+ * reads them from the committed offset; a partition revoked and assigned again has a fresh task
+ * (restored from its changelog) whose consumer position went back to the committed offset, so its
+ * stale records would be processed twice.
+ */
+function stillOwned(records: readonly LogRecord[], owners: ReadonlyMap<string, StreamTask | undefined>, tasks: TaskManager): readonly LogRecord[] {
+  const changed = new Set<string>();
+  for (const [key, task] of owners) {
+    const [topic, partition] = key.split('\0') as [string, string];
+    if (task === undefined || tasks.get({ topic, partition: Number(partition) }) !== task) changed.add(key);
+  }
+  return changed.size === 0 ? records : records.filter((r) => !changed.has(`${r.topic}\0${r.partition}`));
 }

@@ -1,6 +1,7 @@
 /**
  * The tasks of one running instance: created when the group assigns partitions, closed when they
- * are revoked. Rebalances happen inside poll; before revoked tasks are closed, `beforeRevoke` (set
+ * are revoked. Rebalances happen inside poll (on Kafka, during any wait: the runtime drops polled
+ * records whose task changed meanwhile); before revoked tasks are closed, `beforeRevoke` (set
  * by the runtime) waits for the outputs in flight and commits their offsets, so a revoked task
  * never leaves acknowledged work uncommitted nor unacknowledged outputs behind.
  */
