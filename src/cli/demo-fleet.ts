@@ -1,11 +1,12 @@
 /**
  * A tiny simulated fleet for `sluice start`: a handful of machines whose sensors drift slowly
- * around a baseline with noise and, now and then, a short fault (a vibration and temperature
- * spike) so that the data has something worth detecting. Each reading carries its machine kind in
- * the tag `class` (the device class that models are trained and routed by). Deterministic for a
- * given seed.
+ * around a baseline with noise. Each reading carries its machine kind in the tag `class` (the
+ * device class that models are trained and routed by). Anomalies happen only when injected
+ * ({@link DemoFleet.inject}): a change of some metrics of one device for its next few readings, so
+ * that whoever injects knows which readings (by `seq`) are anomalous. Deterministic for a given seed.
  */
 import type { Telemetry } from '../log/index.ts';
+import { SeededRandom } from './demo-random.ts';
 
 /** Kinds of simulated machines and their sensors' baselines. */
 const KINDS = {
@@ -19,7 +20,25 @@ const KINDS = {
 const PRECISION = { temperature: 1, vibration: 2, pressure: 2, rpm: 0 } as const;
 
 type Kind = keyof typeof KINDS;
-type Metrics = Record<keyof (typeof KINDS)['pump'], number>;
+type MetricName = keyof (typeof KINDS)['pump'];
+type Metrics = Record<MetricName, number>;
+
+/** Names of the metrics every simulated device reports. */
+export const DEMO_METRICS: readonly string[] = Object.keys(KINDS.pump);
+
+/** A change applied to some metrics of one device for its next `readings` readings. */
+export interface FleetChange {
+  readonly deviceId: string;
+  /** Metric name → relative change (0.3: 30 % above the reading it would have had). */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly readings: number;
+}
+
+/** The readings a change applies to: the device's `seq` numbers, inclusive. */
+export interface ChangedReadings {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
 
 interface Device {
   readonly id: string;
@@ -27,7 +46,7 @@ interface Device {
   readonly base: Metrics;
   readonly drift: Metrics;
   seq: number;
-  faultLeft: number;
+  change: { readonly metrics: Readonly<Record<string, number>>; left: number } | null;
 }
 
 /** Options of {@link DemoFleet}. */
@@ -36,25 +55,21 @@ export interface DemoFleetOptions {
   readonly devices: number;
   /** Seed of the pseudo-random generator. Default 1. */
   readonly seed?: number;
-  /** Chance per reading that a device starts a fault. Default 0.002. */
-  readonly faultRate?: number;
 }
 
 /** Produces one reading at a time, cycling through the devices. */
 export class DemoFleet {
   readonly #devices: Device[];
-  readonly #faultRate: number;
+  readonly #random: SeededRandom;
   #next = 0;
-  #state: number;
 
   constructor(options: DemoFleetOptions) {
-    this.#state = (options.seed ?? 1) >>> 0 || 1;
-    this.#faultRate = options.faultRate ?? 0.002;
+    this.#random = new SeededRandom(options.seed ?? 1);
     const kinds = Object.keys(KINDS) as Kind[];
     this.#devices = Array.from({ length: options.devices }, (_, i) => {
       const kind = kinds[i % kinds.length]!;
       const base = { ...KINDS[kind] };
-      return { id: `${kind}-${String(i + 1).padStart(2, '0')}`, kind, base, drift: { temperature: 0, vibration: 0, pressure: 0, rpm: 0 }, seq: 0, faultLeft: 0 };
+      return { id: `${kind}-${String(i + 1).padStart(2, '0')}`, kind, base, drift: { temperature: 0, vibration: 0, pressure: 0, rpm: 0 }, seq: 0, change: null };
     });
   }
 
@@ -63,39 +78,33 @@ export class DemoFleet {
     return this.#devices.map((d) => d.id);
   }
 
+  /**
+   * Applies `change` to the device's next readings (replacing a change still running on it) and
+   * returns their sequence numbers.
+   */
+  inject(change: FleetChange): ChangedReadings {
+    const d = this.#devices.find((x) => x.id === change.deviceId);
+    if (d === undefined) throw new RangeError(`no simulated device ${JSON.stringify(change.deviceId)}`);
+    if (!Number.isInteger(change.readings) || change.readings < 1) throw new RangeError(`readings must be an integer ≥ 1, got ${change.readings}`);
+    d.change = { metrics: change.metrics, left: change.readings };
+    return { firstSeq: d.seq, lastSeq: d.seq + change.readings - 1 };
+  }
+
   /** The next reading (of the next device in turn), stamped with event time `ts`. */
   next(ts: number): Telemetry {
     const d = this.#devices[this.#next++ % this.#devices.length]!;
-    if (d.faultLeft === 0 && this.#random() < this.#faultRate) d.faultLeft = 5 + Math.floor(this.#random() * 10);
-    const fault = d.faultLeft > 0;
-    if (fault) d.faultLeft--;
+    const change = d.change;
+    if (change !== null && --change.left === 0) d.change = null;
     const metrics: Record<string, number> = {};
-    for (const name of Object.keys(d.base) as (keyof Metrics)[]) {
+    for (const name of Object.keys(d.base) as MetricName[]) {
       const base = d.base[name];
       // A slow random walk pulled back towards the baseline, plus measurement noise.
-      d.drift[name] = d.drift[name] * 0.98 + this.#gauss() * base * 0.004;
-      let v = base + d.drift[name] + this.#gauss() * base * 0.01;
-      if (fault && name === 'vibration') v *= 2.5 + this.#random();
-      if (fault && name === 'temperature') v += 8 + this.#random() * 6;
+      d.drift[name] = d.drift[name] * 0.98 + this.#random.gauss() * base * 0.004;
+      let v = base + d.drift[name] + this.#random.gauss() * base * 0.01;
+      v *= 1 + (change?.metrics[name] ?? 0);
       const scale = 10 ** PRECISION[name];
       metrics[name] = Math.round(v * scale) / scale;
     }
     return { deviceId: d.id, ts, seq: d.seq++, metrics, tags: { class: d.kind } };
-  }
-
-  /** xorshift32 in [0, 1). */
-  #random(): number {
-    let x = this.#state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#state = x >>> 0;
-    return this.#state / 0x1_0000_0000;
-  }
-
-  /** A standard normal sample (Box–Muller). */
-  #gauss(): number {
-    const u = 1 - this.#random();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.#random());
   }
 }
