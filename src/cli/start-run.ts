@@ -55,7 +55,7 @@ const SYSTEM = {
   defaultHttpPort: 8080,
   anomaliesTopic: 'anomalies',
   /** How long serving may catch up with what was produced after the producer stops. */
-  drainMs: 3_000,
+  drainMs: 5_000,
   produceTickMs: 100,
 } as const;
 
@@ -284,9 +284,13 @@ async function reportLoop(handle: ServingHandle, totals: Totals, liveModels: () 
     );
     last = { produced: totals.produced, scored: m.scored };
   };
-  for (let tick = 1; !signal.aborted; tick++) {
-    await pause(started + tick * 1_000 - performance.now(), signal);
-    if (!signal.aborted) line();
+  let next = performance.now() + 1_000;
+  while (!signal.aborted) {
+    await pause(Math.max(0, next - performance.now()), signal);
+    if (signal.aborted) break;
+    line();
+    // One line per second; after a stall (a slow broker, a suspended laptop), no burst of lines.
+    next = Math.max(next + 1_000, performance.now() + 500);
   }
 }
 

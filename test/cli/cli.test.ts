@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openLog } from '../../src/log/index.ts';
 import { probeKafka, randomTopic, tempDir, TEST_BROKER } from '../helpers.ts';
-import { runCli, startCli } from './run-cli.ts';
+import { runCli } from './run-cli.ts';
 
 async function dataDir(t: import('node:test').TestContext): Promise<string> {
   const dir = await tempDir('sluice-cli-');
@@ -88,51 +87,6 @@ test('topics create, list, describe and delete round trip', async (t) => {
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /^error \[SLUICE_LOG_UNKNOWN_TOPIC\]: /m);
   assert.doesNotMatch(gone.stderr, STACK);
-});
-
-test('start --duration produces and consumes telemetry, then stops by itself', async (t) => {
-  const dir = await dataDir(t);
-  const r = await runCli(t, ['start', '--dir', dir, '--duration', '2', '--rate', '100'], 60_000);
-  assert.equal(r.code, 0, r.stderr);
-  const summary = /^summary: .*produced (\d+) records, consumed (\d+) records/m.exec(r.stdout);
-  assert.ok(summary, `no summary line in:\n${r.stdout}`);
-  const produced = Number(summary[1]);
-  const consumed = Number(summary[2]);
-  assert.ok(produced > 0 && consumed > 0, summary[0]);
-  assert.match(r.stdout, /^\s+0:01\s+\d+\s+\d+\s+\d+/m, 'a status line per second');
-
-  const log = await openLog({ backend: 'embedded', dir });
-  t.after(() => log.close());
-  const d = await log.admin.describeTopic('telemetry');
-  assert.equal(d.config.partitions, 4);
-  const stored = d.partitions.reduce((sum, p) => sum + p.endOffset - p.startOffset, 0);
-  assert.equal(stored, produced);
-});
-
-test('topics tail in a second process reads what a running start produces; Ctrl-C stops start cleanly', async (t) => {
-  const dir = await dataDir(t);
-  const start = startCli(t, ['start', '--dir', dir, '--rate', '200']);
-  await start.waitFor(/^\s+0:01\s+[1-9]/m);
-
-  // From the beginning: records produced before the tail started.
-  const earliest = await runCli(t, ['topics', 'tail', 'telemetry', '--dir', dir, '--from', 'earliest', '--max', '20']);
-  assert.equal(earliest.code, 0, earliest.stderr);
-  const lines = earliest.stdout.trimEnd().split('\n');
-  assert.equal(lines.length, 20, earliest.stdout);
-  for (const line of lines) {
-    assert.match(line, /^p[0-3] @\d+ \d{4}-\d\d-\d\dT[\d:.]+Z [a-z]+-\d\d \{"deviceId":"[a-z]+-\d\d","ts":\d+,"seq":\d+,"metrics":\{/);
-  }
-  assert.match(earliest.stderr, /20 records printed/);
-
-  // From the end, in a group: only records produced while it runs.
-  const latest = await runCli(t, ['topics', 'tail', 'telemetry', '--dir', dir, '--group', 'cli-test', '--max', '5', '--codec', 'hex']);
-  assert.equal(latest.code, 0, latest.stderr);
-  assert.equal(latest.stdout.trimEnd().split('\n').length, 5);
-  assert.match(latest.stdout, /^p\d @\d+ \S+ [a-z]+-\d\d 54 01 /m);
-
-  start.child.kill('SIGINT');
-  assert.equal(await start.exit(), 0, start.stderr());
-  assert.match(start.stdout(), /^summary: stopped on Ctrl-C after .*produced [1-9]\d* records, consumed [1-9]\d* records/m);
 });
 
 test('a SluiceError is printed with its code and exit status 1', async (t) => {
