@@ -50,8 +50,8 @@ Flags:
 ${LOG_FLAGS_HELP}
 
 Examples:
-  sluice start                          the demo on the embedded log in ./data (Ctrl-C to stop)
-  sluice topics tail telemetry          watch the demo's records from a second terminal
+  sluice start                          the reference system on the embedded log in ./data (Ctrl-C to stop)
+  sluice topics tail anomalies          watch its anomalies from a second terminal
   sluice serve --http-port 8080          score telemetry; anomalies to the anomalies topic
   sluice models publish model.json      publish a model; serving swaps it in
   sluice topics create orders --partitions 8
