@@ -5,6 +5,7 @@
  * ({@link DemoFleet.inject}): a change of some metrics of one device for its next few readings, so
  * that whoever injects knows which readings (by `seq`) are anomalous. Deterministic for a given seed.
  */
+import { ErrorCode, SluiceError } from '../errors.ts';
 import type { Telemetry } from '../log/index.ts';
 import { SeededRandom } from './demo-random.ts';
 
@@ -84,8 +85,10 @@ export class DemoFleet {
    */
   inject(change: FleetChange): ChangedReadings {
     const d = this.#devices.find((x) => x.id === change.deviceId);
-    if (d === undefined) throw new RangeError(`no simulated device ${JSON.stringify(change.deviceId)}`);
-    if (!Number.isInteger(change.readings) || change.readings < 1) throw new RangeError(`readings must be an integer ≥ 1, got ${change.readings}`);
+    if (d === undefined) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `/change/deviceId: no simulated device ${JSON.stringify(change.deviceId)}`);
+    if (!Number.isInteger(change.readings) || change.readings < 1) {
+      throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `/change/readings must be an integer ≥ 1, got ${change.readings}`);
+    }
     d.change = { metrics: change.metrics, left: change.readings };
     return { firstSeq: d.seq, lastSeq: d.seq + change.readings - 1 };
   }
