@@ -155,12 +155,18 @@ export class StreamApp {
   async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, LogRecord[]>> {
     const p = this.#parts;
     const byTask = new Map<StreamTask, LogRecord[]>();
+    // Polls return each partition's records in runs: one task lookup per run, not per record.
+    let list: LogRecord[] = [];
+    let last: LogRecord | undefined;
     for (const r of records) {
-      const task = p.tasks.get(r);
-      if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
-      const list = byTask.get(task);
-      if (list === undefined) byTask.set(task, [r]);
-      else list.push(r);
+      if (last === undefined || r.partition !== last.partition || r.topic !== last.topic) {
+        const task = p.tasks.get(r);
+        if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
+        list = byTask.get(task) ?? [];
+        if (list.length === 0) byTask.set(task, list);
+      }
+      list.push(r);
+      last = r;
     }
     if (byTask.size === 1) {
       for (const [task, list] of byTask) await task.process(list);

@@ -10,7 +10,9 @@
  * the tombstone replaces the old value).
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord } from '../../log/types.ts';
+import { KeyBytesCache } from '../key-bytes.ts';
 import type { StoreSpec } from './spec.ts';
 
 /** Header marking a changelog delete. */
@@ -43,12 +45,14 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly #map = new Map<unknown, [K, V]>();
   readonly #changelog: ChangelogWriter | null;
   readonly #readOnly: boolean;
+  readonly #keys: KeyBytesCache<K>;
 
   constructor(spec: StoreSpec, changelog: ChangelogWriter | null, readOnly = false) {
     this.name = spec.name;
     this.#spec = spec;
     this.#changelog = changelog;
     this.#readOnly = readOnly;
+    this.#keys = new KeyBytesCache(spec.keyCodec as Codec<K>);
   }
 
   get size(): number {
@@ -61,7 +65,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   put(key: K, value: V): void {
     this.#assertWritable();
-    const keyBytes = this.#spec.keyCodec.encode(key);
+    const keyBytes = this.#keys.encode(key);
     const valueBytes = this.#spec.valueCodec.encode(value);
     const id = this.#idOf(key, keyBytes);
     if (!this.#map.has(id) && this.#spec.maxEntries !== null && this.#map.size >= this.#spec.maxEntries) {
@@ -75,7 +79,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   delete(key: K): boolean {
     this.#assertWritable();
-    const keyBytes = this.#spec.keyCodec.encode(key);
+    const keyBytes = this.#keys.encode(key);
     const had = this.#map.delete(this.#idOf(key, keyBytes));
     if (had) this.#changelog?.(keyBytes, null);
     return had;
@@ -98,7 +102,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   #id(key: K): unknown {
-    return typeof key === 'string' || typeof key === 'number' ? key : latin1.decode(this.#spec.keyCodec.encode(key));
+    return typeof key === 'string' || typeof key === 'number' ? key : latin1.decode(this.#keys.encode(key));
   }
 
   #idOf(key: K, bytes: Uint8Array): unknown {

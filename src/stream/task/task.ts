@@ -188,7 +188,7 @@ export class StreamTask {
 
   #decode(raw: LogRecord): AnyRecord {
     const source = this.#source;
-    const origin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    const origin = raw; // a LogRecord is a RecordOrigin: no copy per record
     let key: unknown;
     let value: unknown;
     try {

@@ -15,7 +15,9 @@
  * sessions, one expiry-queue slot per record within gap + grace) — and by an optional `maxEntries`.
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord } from '../../log/types.ts';
+import { KeyBytesCache } from '../key-bytes.ts';
 import type { StoreSpec } from '../state/spec.ts';
 import type { ChangelogWriter, KeyValueStore } from '../state/store.ts';
 import { TOMBSTONE_HEADER } from '../state/store.ts';
@@ -53,6 +55,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
   readonly name: string;
   readonly #spec: StoreSpec;
   readonly #changelog: ChangelogWriter | null;
+  readonly #keys: KeyBytesCache<K>;
   readonly #byKey = new Map<unknown, WindowEntry<K, A>[]>();
   readonly #expiry = new MinHeap<WindowEntry<K, A>>(byWindowThenKey);
   #closeAt: ((end: number) => number) | null = null;
@@ -67,6 +70,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
     this.name = spec.name;
     this.#spec = spec;
     this.#changelog = changelog;
+    this.#keys = new KeyBytesCache(spec.keyCodec as Codec<K>);
   }
 
   get size(): number {
@@ -125,7 +129,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
         details: { store: this.name, maxEntries: this.#spec.maxEntries },
       });
     }
-    const keyBytes = this.#spec.keyCodec.encode(key);
+    const keyBytes = this.#keys.encode(key);
     const entry: WindowEntry<K, A> = { key, start, end, agg, maxTs, storeKey: encodeWindowedKey(keyBytes, start, end), id: this.#id(key, keyBytes), removed: false, closed: false };
     this.#insert(entry);
     this.#log(entry);
@@ -251,6 +255,6 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
 
   #id(key: K, bytes: Uint8Array | null): unknown {
     if (typeof key === 'string' || typeof key === 'number') return key;
-    return latin1.decode(bytes ?? this.#spec.keyCodec.encode(key));
+    return latin1.decode(bytes ?? this.#keys.encode(key));
   }
 }
