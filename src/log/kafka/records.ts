@@ -7,7 +7,7 @@ import type { MessageToProduce } from '@platformatic/kafka';
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { DefaultPartitioner } from '../partitioner.ts';
 import type { ProducerRecord, RecordMetadata } from '../types.ts';
-import { assertProducerRecord, recordSize } from '../validate.ts';
+import { assertProducerRecord } from '../validate.ts';
 import type { TopicCache } from './client.ts';
 
 /** A batch ready to hand to the client, with its size for buffering. */
@@ -36,8 +36,7 @@ export async function prepareBatch(
   }
   let bytes = 0;
   records.forEach((r, i) => {
-    assertProducerRecord(r, i, maxRecordBytes);
-    bytes += recordSize(r);
+    bytes += assertProducerRecord(r, i, maxRecordBytes);
   });
   const counts = new Map<string, number>();
   for (const r of records) {

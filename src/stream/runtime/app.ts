@@ -1,19 +1,11 @@
 /**
- * A running topology instance: the poll → process → produce → commit loop, and the handle `run()`
- * returns (state, error, metrics, close). Records are polled (at most `maxBatchRecords`) and
- * processed by their partitions' tasks concurrently.
- *
- * At-least-once, the loop is pipelined (pipeline.ts): a batch's outputs are produced and, while the
- * log acknowledges them, the next batch is polled and processed; at most `maxInFlightBatches`
- * batches are unacknowledged (then the loop waits: a slow sink slows the source). Input offsets
- * are committed every `commitIntervalMs`, when idle, before partitions are revoked and on close,
- * and only those of batches whose outputs — and every earlier batch's — are acknowledged. If a
- * send fails, the application stops; the offsets of the batches acknowledged before the failed one
- * are committed, none after it (they are re-processed on restart: duplicates, never losses).
- *
- * In exactly-once mode the produce and the commit are one transaction (delivery-eos.ts); when it
- * is aborted, the batch's partitions are rewound to their committed offsets and every task is
- * rebuilt, so the records are processed again from the state the log holds: nothing twice.
+ * A running topology instance: the poll → process → commit loop, and the handle `run()` returns
+ * (state, error, metrics, close). Records are polled (at most `maxBatchRecords`) and processed by
+ * their partitions' tasks concurrently; the delivery mode's committer takes each processed batch
+ * and commits at commit points (every `commitIntervalMs`, when idle, before partitions are revoked
+ * and on close): at-least-once pipelined (commit-alo.ts), exactly-once in transactions of one or
+ * more batches (commit-eos.ts). A batch's processing and its hand-over to the committer run
+ * alone: a revocation's commit (which may come from the log client at any time) waits for them.
  */
 import { channel } from 'node:diagnostics_channel';
 import type { Consumer, LogRecord, TopicPartitionOffset } from '../../log/types.ts';
@@ -21,8 +13,9 @@ import type { Clock } from '../clock.ts';
 import type { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import type { StreamTask } from '../task/task.ts';
-import { isPipelined, type Delivery, type PipelinedDelivery } from './delivery.ts';
-import { SendPipeline, type BatchInfo } from './pipeline.ts';
+import type { CommitContext, Committer, ProcessedBatch } from './committer.ts';
+import type { Delivery } from './delivery.ts';
+import type { BatchInfo } from './pipeline.ts';
 import type { TaskManager } from './task-manager.ts';
 
 /** Lifecycle of a running application. */
@@ -41,7 +34,7 @@ export interface AppMetrics {
   readonly rebalancedCommits: number;
   readonly tasksCreated: number;
   readonly tasksClosed: number;
-  /** Exactly-once: batch transactions committed and aborted (both 0 at-least-once). */
+  /** Exactly-once: transactions (each of one or more batches) committed and aborted (both 0 at-least-once). */
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
 }
@@ -60,10 +53,10 @@ export interface AppParts {
   readonly clock: Clock;
   readonly maxBatchRecords: number;
   readonly pollTimeoutMs: number;
-  /** At-least-once: least time between offset commits (0: every batch). */
+  /** Least time between commit points (0: every batch). */
   readonly commitIntervalMs: number;
-  /** At-least-once: batches whose outputs may be unacknowledged at once (≥ 1). */
-  readonly maxInFlightBatches: number;
+  /** Makes the delivery mode's committer. */
+  readonly committer: (context: CommitContext) => Committer;
   readonly onError: ((error: Error) => void) | undefined;
 }
 
@@ -76,13 +69,23 @@ export class StreamApp {
   #stopping = false;
   #batches = 0;
   #rebalanced = 0;
-  #lastCommit = performance.now();
+  readonly #committer: Committer;
+  /** Settles when the batch or commit running now is done (they never overlap). */
+  #lock: Promise<unknown> = Promise.resolve();
   readonly #done: Promise<void>;
 
   /** Starts the loop (made by `run()`). */
   constructor(parts: AppParts) {
     this.#parts = parts;
     this.applicationId = parts.applicationId;
+    this.#committer = parts.committer({
+      tasks: parts.tasks,
+      collector: parts.collector,
+      consumer: parts.consumer,
+      commitIntervalMs: parts.commitIntervalMs,
+      committed: (offsets, batches) => this.#committed(offsets, batches),
+      rebalanced: () => this.#rebalanced++,
+    });
     this.#done = this.#loop();
   }
 
@@ -133,22 +136,27 @@ export class StreamApp {
 
   async #loop(): Promise<void> {
     const p = this.#parts;
-    const delivery = p.delivery;
-    const pipeline = isPipelined(delivery) ? new SendPipeline((outputs) => delivery.send(outputs), p.maxInFlightBatches) : null;
-    if (pipeline !== null) p.tasks.beforeRevoke = () => this.#flush(delivery as PipelinedDelivery, pipeline);
+    const committer = this.#committer;
+    p.tasks.beforeRevoke = () => this.#exclusive(() => committer.commitAll());
     try {
       while (!this.#stopping) {
         const records = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
-        if (pipeline === null) await this.#batch(records);
-        else await this.#pipelined(records, delivery as PipelinedDelivery, pipeline);
+        await this.#exclusive(async () => committer.add(await this.#processBatch(records)));
       }
-      if (pipeline !== null) await this.#flush(delivery as PipelinedDelivery, pipeline);
+      await this.#exclusive(() => committer.commitAll());
     } catch (error) {
       this.#error = error instanceof Error ? error : new Error(String(error));
-      if (pipeline !== null) await this.#salvage(delivery as PipelinedDelivery, pipeline);
+      await this.#exclusive(() => committer.salvage());
     }
     p.tasks.beforeRevoke = null;
     await this.#shutdown();
+  }
+
+  /** Runs `step` once the step before it is done. */
+  #exclusive(step: () => Promise<void>): Promise<void> {
+    const run = this.#lock.then(step);
+    this.#lock = run.catch(() => {});
+    return run;
   }
 
   /** Processes the records by task, then fires due wall-clock punctuations. */
@@ -178,99 +186,21 @@ export class StreamApp {
   }
 
   /** Processes a batch; returns its tasks, the outputs they emitted and the input offsets to commit. */
-  async #processBatch(records: readonly LogRecord[]) {
+  async #processBatch(records: readonly LogRecord[]): Promise<ProcessedBatch> {
+    const started = performance.now();
     const byTask = await this.#process(records);
     const offsets: TopicPartitionOffset[] = [];
     for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
-    return { byTask, offsets, outputs: this.#parts.collector.take() };
+    const outputs = this.#parts.collector.take();
+    return { byTask, outputs, offsets, info: { records: records.length, outputs: outputs.length, started } };
   }
 
-  /** At-least-once: processes a batch, hands its outputs to the pipeline, commits on the interval. */
-  async #pipelined(records: readonly LogRecord[], delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    const started = performance.now();
-    const { outputs, offsets } = await this.#processBatch(records);
-    if (outputs.length > 0 || offsets.length > 0) {
-      await pipeline.waitForRoom();
-      pipeline.push(outputs, offsets, { records: records.length, outputs: outputs.length, started });
-    }
-    if (records.length === 0) {
-      // Idle: nothing to overlap with, so finish the work in flight and commit it.
-      await this.#flush(delivery, pipeline);
-      return;
-    }
-    pipeline.retireSettled();
-    if (performance.now() - this.#lastCommit >= this.#parts.commitIntervalMs) await this.#commit(delivery, pipeline);
-  }
-
-  /** Waits for every output in flight, then commits (revoke, close, idle). */
-  async #flush(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    await pipeline.drain();
-    await this.#commit(delivery, pipeline);
-  }
-
-  /** Commits the offsets of the batches retired (acknowledged, in order) since the last commit. */
-  async #commit(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    this.#lastCommit = performance.now();
-    if (!pipeline.hasAcknowledged) return;
-    const { offsets, batches } = pipeline.take();
-    const outcome = await delivery.commitOffsets(offsets);
-    if (outcome === 'rebalanced') {
-      this.#rebalanced++;
-      return;
-    }
+  /** Notes a commit: metrics, tasks' committed offsets, one BATCH_CHANNEL message per batch. */
+  #committed(offsets: readonly TopicPartitionOffset[], batches: readonly BatchInfo[]): void {
     this.#batches += batches.length;
-    const p = this.#parts;
-    for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
-    if (batchChannel.hasSubscribers) for (const b of batches) this.#publish(b);
-  }
-
-  /**
-   * After an error: commits what was acknowledged before the first failed send (as the
-   * sequential loop did: every batch before the failing one committed), best effort.
-   */
-  async #salvage(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    await pipeline.drain().catch(() => {});
-    await this.#commit(delivery, pipeline).catch(() => {});
-  }
-
-  #publish(b: BatchInfo): void {
-    batchChannel.publish({ applicationId: this.applicationId, records: b.records, outputs: b.outputs, durationMs: performance.now() - b.started });
-  }
-
-  /** Exactly-once: one batch, one transaction, committed before the next poll. */
-  async #batch(records: readonly LogRecord[]): Promise<void> {
-    const p = this.#parts;
-    const started = performance.now();
-    const { byTask, outputs, offsets } = await this.#processBatch(records);
-    if (outputs.length === 0 && offsets.length === 0) return;
-    const outcome = await p.delivery.commitBatch(outputs, offsets);
-    if (outcome === 'aborted') {
-      await this.#rewind(byTask);
-      return;
-    }
-    if (outcome === 'rebalanced') {
-      this.#rebalanced++;
-      return;
-    }
-    this.#batches++;
-    for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
-    if (batchChannel.hasSubscribers) this.#publish({ records: records.length, outputs: outputs.length, started });
-  }
-
-  /**
-   * After an aborted transaction: seeks the batch's partitions back to their committed offsets
-   * (or, never committed, to the batch's first record) and rebuilds every task (all of them may
-   * have emitted into the aborted transaction, punctuators included), dropping anything their
-   * closing processors emitted.
-   */
-  async #rewind(byTask: ReadonlyMap<StreamTask, readonly LogRecord[]>): Promise<void> {
-    const p = this.#parts;
-    const batch = [...byTask].map(([task, list]) => ({ topic: task.topic, partition: task.partition, first: list[0]!.offset }));
-    const committed = batch.length === 0 ? [] : await p.consumer.committed(batch.map(({ topic, partition }) => ({ topic, partition })));
-    await p.tasks.rebuild();
-    p.collector.take();
-    for (const [i, b] of batch.entries()) {
-      await p.consumer.seek({ topic: b.topic, partition: b.partition }, { offset: committed[i]?.offset ?? b.first });
+    for (const o of offsets) this.#parts.tasks.get(o)?.committed(o.offset);
+    if (batchChannel.hasSubscribers) {
+      for (const b of batches) batchChannel.publish({ applicationId: this.applicationId, records: b.records, outputs: b.outputs, durationMs: performance.now() - b.started });
     }
   }
 

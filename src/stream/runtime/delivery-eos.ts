@@ -1,10 +1,11 @@
 /**
- * Exactly-once delivery: every batch is one log transaction holding the batch's outputs (sinks,
- * repartition topics, dead letters, changelog writes: everything the tasks handed the collector)
- * and the input offsets (`tx.sendOffsets({ groupId, offsets, consumer })`), then `tx.commit()`.
- * Read-committed consumers (the next sub-topology's tasks, downstream applications) see a batch's
- * records exactly when its input offsets are committed, so after any crash the input is re-read
- * from the committed offsets and its effects appear once.
+ * Exactly-once delivery: a log transaction holds the outputs of one or more batches (sinks,
+ * repartition topics, dead letters, changelog writes: everything the tasks handed the collector),
+ * sent as each batch is processed (`send`), and the input offsets (`tx.sendOffsets({ groupId,
+ * offsets, consumer })`), then `tx.commit()` (`commit`, at the runtime's commit points,
+ * commit-eos.ts). Read-committed consumers (the next sub-topology's tasks, downstream
+ * applications) see the records exactly when their input offsets are committed, so after any
+ * crash the input is re-read from the committed offsets and its effects appear once.
  *
  * Fencing of zombies (an instance that is still running but was replaced):
  * - The transactional id is `<applicationId>-<instanceId>`, one producer per instance. A restarted
@@ -21,7 +22,7 @@
  */
 import { ErrorCode, isSluiceError } from '../../errors.ts';
 import type { Consumer, Producer, ProducerRecord, TopicPartitionOffset, Transaction } from '../../log/types.ts';
-import type { CommitOutcome, Delivery, TransactionCounts } from './delivery.ts';
+import type { Delivery, TransactionCounts } from './delivery.ts';
 
 /** What {@link ExactlyOnceDelivery} needs. */
 export interface ExactlyOnceOptions {
@@ -43,10 +44,12 @@ function retriable(error: unknown): boolean {
   return error.retriable || (error.code === ErrorCode.LOG_TRANSACTION_STATE && isSluiceError(error.cause) && error.cause.retriable);
 }
 
-/** One transaction per batch on one transactional producer. */
+/** Transactions, one at a time, on one transactional producer. */
 export class ExactlyOnceDelivery implements Delivery {
   readonly #options: ExactlyOnceOptions;
   #producer: Producer;
+  /** The open transaction (begun by the first send or commit after the last commit or abort). */
+  #tx: Transaction | null = null;
   #committed = 0;
   #aborted = 0;
   #consecutiveAborts = 0;
@@ -56,26 +59,60 @@ export class ExactlyOnceDelivery implements Delivery {
     this.#producer = options.producer();
   }
 
+  /** True while a transaction is open. */
+  get inTransaction(): boolean {
+    return this.#tx !== null;
+  }
+
   /**
-   * Commits outputs and offsets in one transaction. On a retriable failure the transaction is
-   * aborted and `aborted` returned (the caller rewinds and rebuilds); on any other failure it is
-   * aborted and the error thrown.
+   * Adds outputs to the open transaction (beginning one if needed). On a retriable failure the
+   * transaction is aborted and `aborted` returned (the caller rewinds and rebuilds); on any other
+   * failure it is aborted and the error thrown.
    */
-  async commitBatch(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome> {
-    const tx = await this.#producer.beginTransaction();
+  async send(outputs: readonly ProducerRecord[]): Promise<'sent' | 'aborted'> {
     try {
-      if (outputs.length > 0) await tx.send(outputs);
-      if (offsets.length > 0) await tx.sendOffsets({ groupId: this.#options.groupId, offsets, consumer: this.#options.consumer });
-      await tx.commit();
+      this.#tx ??= await this.#producer.beginTransaction();
+      await this.#tx.send(outputs);
+      return 'sent';
     } catch (error) {
-      this.#aborted++;
-      await this.#abort(tx, error);
-      if (!retriable(error) || ++this.#consecutiveAborts >= MAX_CONSECUTIVE_ABORTS) throw error;
-      return 'aborted';
+      return this.#failed(error);
     }
+  }
+
+  /**
+   * Adds the input offsets to the open transaction (beginning one if needed: offsets alone) and
+   * commits it; failures as for {@link send}. Nothing open and no offsets: nothing to do.
+   */
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<'committed' | 'aborted'> {
+    if (this.#tx === null && offsets.length === 0) return 'committed';
+    try {
+      this.#tx ??= await this.#producer.beginTransaction();
+      if (offsets.length > 0) await this.#tx.sendOffsets({ groupId: this.#options.groupId, offsets, consumer: this.#options.consumer });
+      await this.#tx.commit();
+    } catch (error) {
+      return this.#failed(error);
+    }
+    this.#tx = null;
     this.#committed++;
     this.#consecutiveAborts = 0;
     return 'committed';
+  }
+
+  /** Aborts the open transaction, if any (after an error elsewhere), best effort. */
+  async abandon(): Promise<void> {
+    const tx = this.#tx;
+    this.#tx = null;
+    if (tx !== null) await this.#abort(tx, null).catch(() => {});
+  }
+
+  /** Aborts the transaction a call failed in; returns `aborted` for a retriable failure, throws otherwise. */
+  async #failed(error: unknown): Promise<'aborted'> {
+    const tx = this.#tx;
+    this.#tx = null;
+    this.#aborted++;
+    if (tx !== null) await this.#abort(tx, error);
+    if (!retriable(error) || ++this.#consecutiveAborts >= MAX_CONSECUTIVE_ABORTS) throw error;
+    return 'aborted';
   }
 
   /**

@@ -3,8 +3,9 @@
  * owns a fresh processor graph, the partition's stream time and punctuation schedules, and applies
  * the topology's error policy to every record failure. It does not talk to the log: input comes in
  * batches from the runtime (or the test driver), outputs go to a {@link RecordCollector}, and
- * `nextOffset` says how far the input may be committed once those outputs are acknowledged.
- * An exactly-once runtime wraps the same calls in a transaction per batch.
+ * `nextOffset` says how far the input may be committed once those outputs, and the changelog
+ * records `prepareCommit()` hands over, are acknowledged. An exactly-once runtime wraps the same
+ * calls in a transaction per commit interval.
  */
 import type { LogRecord } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
@@ -99,6 +100,15 @@ export class StreamTask {
   /** The task's own stores (keyValue stores and tables), by name. */
   stores(): TaskStores {
     return this.#stores;
+  }
+
+  /**
+   * Hands the stores' pending changelog records (the latest write per key since the last call) to
+   * the collector. Call before committing the task's offsets: they may be committed once these
+   * records, and the outputs collected before them, are durable.
+   */
+  prepareCommit(): void {
+    this.#stores.flushChangelogs();
   }
 
   /** Notes that `offset` was committed (for metrics). */
