@@ -18,7 +18,11 @@ import { OffsetMap, takeStateOutputs, type CommitContext, type Committer, type P
 import type { ExactlyOnceDelivery } from './delivery-eos.ts';
 import type { BatchInfo } from './pipeline.ts';
 
-/** Output bytes (keys and values) after which a transaction commits before its interval ends. */
+/**
+ * Bytes (keys and values of the outputs, and of the changelog records the commit would add) after
+ * which a transaction commits before its interval ends: well within the producer's buffer (64 MiB
+ * by default), which bounds what one transaction may hold.
+ */
 export const MAX_TRANSACTION_BYTES = 16 * 1024 * 1024;
 
 /** The exactly-once committer. */
@@ -49,7 +53,14 @@ export class ExactlyOnceCommitter implements Committer {
       }
     }
     const idle = batch.info.records === 0;
-    if (idle || this.#bytes >= MAX_TRANSACTION_BYTES || performance.now() - this.#lastCommit >= this.#ctx.commitIntervalMs) await this.commitAll();
+    if (idle || performance.now() - this.#lastCommit >= this.#ctx.commitIntervalMs || this.#full()) await this.commitAll();
+  }
+
+  /** True when the transaction's outputs and the pending state changes reach {@link MAX_TRANSACTION_BYTES}. */
+  #full(): boolean {
+    let bytes = this.#bytes;
+    for (const task of this.#ctx.tasks.tasks()) bytes += task.pendingStateBytes();
+    return bytes >= MAX_TRANSACTION_BYTES;
   }
 
   async commitAll(): Promise<void> {

@@ -21,6 +21,7 @@ interface PendingWrite {
 export class ChangelogBuffer<Id> {
   readonly #writer: ChangelogWriter;
   #pending = new Map<Id, PendingWrite>();
+  #bytes = 0;
 
   constructor(writer: ChangelogWriter) {
     this.#writer = writer;
@@ -31,15 +32,22 @@ export class ChangelogBuffer<Id> {
     return this.#pending.size;
   }
 
+  /** Bytes (keys and values) of the pending writes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /** Notes the write of `key` (bytes) under `id`; value null for a delete. */
   write(id: Id, key: Uint8Array, value: Uint8Array | null): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) {
       this.#pending.set(id, { key, value });
     } else {
+      this.#bytes -= pending.key.byteLength + (pending.value?.byteLength ?? 0);
       pending.key = key;
       pending.value = value;
     }
+    this.#bytes += key.byteLength + (value?.byteLength ?? 0);
   }
 
   /** Hands every pending write to the changelog writer and starts over. */
@@ -47,6 +55,7 @@ export class ChangelogBuffer<Id> {
     if (this.#pending.size === 0) return;
     const pending = this.#pending;
     this.#pending = new Map();
+    this.#bytes = 0;
     for (const w of pending.values()) this.#writer(w.key, w.value);
   }
 }

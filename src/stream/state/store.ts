@@ -93,6 +93,11 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
     this.#changelog?.flush();
   }
 
+  /** Bytes of the changelog writes {@link flushChangelog} would send now. */
+  get pendingChangelogBytes(): number {
+    return this.#changelog?.bytes ?? 0;
+  }
+
   *entries(): IterableIterator<[K, V]> {
     for (const [k, v] of this.#map.values()) yield [k, v];
   }

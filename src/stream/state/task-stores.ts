@@ -108,6 +108,13 @@ export class TaskStores {
     for (const store of this.#local.values()) store.flushChangelog();
   }
 
+  /** Bytes of the changelog writes {@link flushChangelogs} would hand over now. */
+  pendingChangelogBytes(): number {
+    let bytes = 0;
+    for (const store of this.#local.values()) bytes += store.pendingChangelogBytes;
+    return bytes;
+  }
+
   /** Entries per task-local store (the state-size metric). */
   sizes(): Record<string, number> {
     const out: Record<string, number> = {};

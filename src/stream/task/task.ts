@@ -111,6 +111,11 @@ export class StreamTask {
     this.#stores.flushChangelogs();
   }
 
+  /** Bytes of the changelog records {@link prepareCommit} would hand over now. */
+  pendingStateBytes(): number {
+    return this.#stores.pendingChangelogBytes();
+  }
+
   /** Notes that `offset` was committed (for metrics). */
   committed(offset: number): void {
     this.#metrics.committedOffset = offset;

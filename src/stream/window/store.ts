@@ -190,6 +190,11 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
     this.#changelog?.flush();
   }
 
+  /** Bytes of the changelog writes {@link flushChangelog} would send now. */
+  get pendingChangelogBytes(): number {
+    return this.#changelog?.bytes ?? 0;
+  }
+
   /** The aggregate of window `w`. */
   get(w: Windowed<K>): A | undefined {
     const e = this.fetch(w.key, w.start);
