@@ -48,8 +48,11 @@ function app(appliedTwice: { count: number }) {
 const values = (records: readonly { value: Uint8Array }[]) => records.map((r) => JSON.parse(text(r.value)) as number).sort((a, b) => a - b);
 const expected = (n: number) => Array.from({ length: n }, (_, i) => i * 10);
 
-/** A log whose transactional producers fail the commits numbered in `failCommits` (1-based) with a retriable error, after aborting. */
-function failingLog(log: Log, failCommits: ReadonlySet<number>): Log {
+/**
+ * A log whose transactional producers fail the commits numbered in `failCommits` (1-based) with a
+ * retriable error, after aborting (and after `delayMs`, so that batches are processed meanwhile).
+ */
+function failingLog(log: Log, failCommits: ReadonlySet<number>, delayMs = 0): Log {
   let commits = 0;
   const wrapTx = (tx: Transaction): Transaction => {
     let aborted = false;
@@ -58,6 +61,7 @@ function failingLog(log: Log, failCommits: ReadonlySet<number>): Log {
       sendOffsets: (o) => tx.sendOffsets(o),
       commit: async () => {
         if (failCommits.has(++commits)) {
+          if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
           await tx.abort();
           aborted = true;
           throw new SluiceError(ErrorCode.LOG_REBALANCE_IN_PROGRESS, 'injected: the group rebalanced', { retriable: true });
@@ -156,6 +160,24 @@ test('exactly-once: an aborted transaction of many batches is re-read whole by f
   assert.ok(m.batches > m.transactionsCommitted, `${m.batches} batches in ${m.transactionsCommitted} transactions`);
   assert.equal(twice.count, 0, 'no task instance saw a record twice');
   assert.deepEqual(values(await readTopic(base, 'out', 200)), expected(200));
+});
+
+test('exactly-once: batches processed while a commit runs are dropped with it when it aborts', async (t) => {
+  const base = await freshLog(t);
+  await createTopics(base, { in: 3, out: 2 });
+  await produce(base, inputs(0, 300));
+  // The first commits take 60 ms and fail: meanwhile the loop goes on processing (held back) batches.
+  const log = failingLog(base, new Set([1, 2]), 60);
+  const twice = { count: 0 };
+  const a = await run(app(twice), { log, applicationId: 'eos2c', delivery: 'exactly-once', maxBatchRecords: 10, pollTimeoutMs: 20, commitIntervalMs: 30 });
+  t.after(() => a.close());
+  await readTopic(base, 'out', 300);
+  await a.close();
+  const m = a.metrics();
+  assert.equal(a.state, 'closed', String(a.error));
+  assert.equal(m.transactionsAborted, 2);
+  assert.equal(twice.count, 0, 'no task instance saw a record twice');
+  assert.deepEqual(values(await readTopic(base, 'out', 300)), expected(300));
 });
 
 test('exactly-once: a restarted instance with the same instanceId fences its predecessor', async (t) => {
