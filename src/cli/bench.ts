@@ -13,6 +13,8 @@ const SUITES = {
   log: { file: 'log.ts', run: 'runLogBench', summary: 'produce/consume throughput and latency of a log backend' },
   models: { file: 'models.ts', run: 'runModelsBench', summary: 'detector scoring throughput, fit time and state size' },
   stream: { file: 'stream.ts', run: 'runStreamBench', summary: 'stream jobs (map, window, exactly-once) vs Kafka Streams' },
+  training: { file: 'training.ts', run: 'runTrainingBench', summary: 'training run time and event-loop stalls, worker thread vs calling thread' },
+  pipeline: { file: 'pipeline.ts', run: 'runPipelineBench', summary: 'serving on one core: throughput, hot swap vs redeploy, end-to-end latency' },
 } as const;
 
 const USAGE = `Usage: sluice bench <suite> [flags]      (sluice bench <suite> --help for its flags)

@@ -1,7 +1,9 @@
 /**
  * A tiny simulated fleet for `sluice start`: a handful of machines whose sensors drift slowly
  * around a baseline with noise and, now and then, a short fault (a vibration and temperature
- * spike) so that the data has something worth detecting. Deterministic for a given seed.
+ * spike) so that the data has something worth detecting. Each reading carries its machine kind in
+ * the tag `class` (the device class that models are trained and routed by). Deterministic for a
+ * given seed.
  */
 import type { Telemetry } from '../log/index.ts';
 
@@ -21,6 +23,7 @@ type Metrics = Record<keyof (typeof KINDS)['pump'], number>;
 
 interface Device {
   readonly id: string;
+  readonly kind: Kind;
   readonly base: Metrics;
   readonly drift: Metrics;
   seq: number;
@@ -51,7 +54,7 @@ export class DemoFleet {
     this.#devices = Array.from({ length: options.devices }, (_, i) => {
       const kind = kinds[i % kinds.length]!;
       const base = { ...KINDS[kind] };
-      return { id: `${kind}-${String(i + 1).padStart(2, '0')}`, base, drift: { temperature: 0, vibration: 0, pressure: 0, rpm: 0 }, seq: 0, faultLeft: 0 };
+      return { id: `${kind}-${String(i + 1).padStart(2, '0')}`, kind, base, drift: { temperature: 0, vibration: 0, pressure: 0, rpm: 0 }, seq: 0, faultLeft: 0 };
     });
   }
 
@@ -77,7 +80,7 @@ export class DemoFleet {
       const scale = 10 ** PRECISION[name];
       metrics[name] = Math.round(v * scale) / scale;
     }
-    return { deviceId: d.id, ts, seq: d.seq++, metrics };
+    return { deviceId: d.id, ts, seq: d.seq++, metrics, tags: { class: d.kind } };
   }
 
   /** xorshift32 in [0, 1). */

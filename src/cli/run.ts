@@ -10,13 +10,16 @@ import { benchCommand } from './bench.ts';
 import type { Command } from './command.ts';
 import { detectCommand } from './detect.ts';
 import { evalCommand } from './eval.ts';
+import { modelsCommand } from './models.ts';
+import { serveCommand } from './serve.ts';
 import { LOG_FLAGS_HELP, LOG_FLAG_NAMES } from './log-flags.ts';
 import { dim, err, out, red } from './output.ts';
 import { startCommand } from './start.ts';
 import { topicsCommand } from './topics.ts';
+import { trainCommand } from './train.ts';
 
 /** Every top-level command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, topicsCommand, benchCommand, evalCommand, detectCommand];
+export const COMMANDS: readonly Command[] = [startCommand, serveCommand, modelsCommand, trainCommand, topicsCommand, benchCommand, evalCommand, detectCommand];
 
 /** The version in package.json (two folders up from both src/cli and dist/cli). */
 export function version(): string {
@@ -49,6 +52,8 @@ ${LOG_FLAGS_HELP}
 Examples:
   sluice start                          the demo on the embedded log in ./data (Ctrl-C to stop)
   sluice topics tail telemetry          watch the demo's records from a second terminal
+  sluice serve --http-port 8080          score telemetry; anomalies to the anomalies topic
+  sluice models publish model.json      publish a model; serving swaps it in
   sluice topics create orders --partitions 8
   sluice topics list --backend kafka --brokers 127.0.0.1:19092`;
 }
@@ -95,7 +100,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   const command = findCommand(name);
   if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`, mainUsage());
   // A subcommand group's own word comes first: `sluice --dir x topics list` → `topics list --dir x`.
-  const args = command === topicsCommand || command === benchCommand ? [...rest.slice(0, 1), ...leading, ...rest.slice(1)] : [...leading, ...rest];
+  const args = command === topicsCommand || command === modelsCommand || command === benchCommand ? [...rest.slice(0, 1), ...leading, ...rest.slice(1)] : [...leading, ...rest];
   return command.run(args);
 }
 

@@ -339,7 +339,10 @@ function savedRing(r: unknown, path: string, max: number, bad: (path: string, re
   for (const key of ['sum', 'sumSq'] as const) {
     if (typeof r[key] !== 'number' || !Number.isFinite(r[key])) bad(`${path}/${key}`, 'must be a finite number');
   }
-  if ((r.sumSq as number) < 0) bad(`${path}/sumSq`, 'must not be negative');
+  // The running sum of squares adds and subtracts squares, so rounding can leave it a hair below
+  // zero (0.9² + 0.3² − 0.9² − 0.3² < 0): only a negative value rounding cannot explain is corrupt.
+  const exact = (v as number[]).reduce((q, x) => q + x * x, 0);
+  if ((r.sumSq as number) < -1e-9 * (1 + exact)) bad(`${path}/sumSq`, 'must not be negative');
   const since = r.sinceExact;
   if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0 || since >= max) bad(`${path}/sinceExact`, `must be an integer in 0..${max - 1}`);
   return { values: v as number[], sum: r.sum as number, sumSq: r.sumSq as number, sinceExact: since as number };

@@ -23,12 +23,16 @@ export {
   PunctuationType,
   UNKNOWN_STREAM_TIME,
   type Cancellable,
+  type ConnectedProcessor,
+  type ConnectedProcessorSupplier,
   type ForwardedRecord,
   type Processor,
   type ProcessorContext,
   type ProcessorSupplier,
   type Punctuator,
 } from './processor/api.ts';
+export { ControlStream, type ControlOptions } from './control/stream.ts';
+export type { ControlMetrics } from './control/state.ts';
 export { FailureKind, isRecordFailure, type RecordFailure } from './failure.ts';
 export { DeadLetterHeader } from './task/dead-letter.ts';
 export type { TaskMetrics } from './task/metrics.ts';
@@ -54,6 +58,7 @@ export { windowedCodec } from './window/codec.ts';
 export { LATE_HEADER } from './window/aggregate.ts';
 export type { Adder } from './table/aggregate.ts';
 export type { JoinOptions } from './table/join.ts';
+export { WorkerPool, WORKER_POOL_DEFAULTS, type WorkerPoolOptions, type WorkerPoolStats } from './worker/pool.ts';
 export { run } from './runtime/run.ts';
 export { StreamApp, AppState, BATCH_CHANNEL, type AppMetrics } from './runtime/app.ts';
 export { DeliveryMode, RUN_DEFAULTS, type RunOptions } from './runtime/options.ts';

@@ -179,6 +179,16 @@ describe('decider: options and JSON', () => {
     );
   });
 
+  test('state round-trips when rounding left a running sum of squares a hair below zero', () => {
+    // 0.9² + 0.3² added, then both subtracted again as zeros push them out of the 10-score ring.
+    const a = createDecider({ calibration: 'none', high: 0.5, low: 0.5, warmup: 0 });
+    [0.9, 0.3, ...Array.from({ length: 10 }, () => 0)].forEach((s, i) => a.decide(s, i));
+    const json = a.toJSON() as { short: { sumSq: number } };
+    assert.ok(json.short.sumSq < 0, `the case under test: sumSq ${json.short.sumSq}`);
+    const b = deciderFromJSON(JSON.parse(JSON.stringify(json)));
+    assert.deepEqual([0.7, 0, 0.2].map((s, i) => b.decide(s, 20 + i)), [0.7, 0, 0.2].map((s, i) => a.decide(s, 20 + i)));
+  });
+
   test('malformed state → MODEL_INVALID naming the path', async () => {
     const good = createDecider({ window: 4, shortWindow: 2, warmup: 0 });
     for (let i = 0; i < 10; i++) good.decide(0.1 * i, i);
@@ -195,6 +205,7 @@ describe('decider: options and JSON', () => {
     await expectCode(() => deciderFromJSON(mutate((j) => j.long.values.push(1))), ErrorCode.MODEL_INVALID, '/long/values');
     await expectCode(() => deciderFromJSON(mutate((j) => (j.short.values[0] = 'x'))), ErrorCode.MODEL_INVALID, '/short/values/0');
     await expectCode(() => deciderFromJSON(mutate((j) => (j.long.sum = null))), ErrorCode.MODEL_INVALID, '/long/sum');
+    await expectCode(() => deciderFromJSON(mutate((j) => (j.long.sumSq = -0.01))), ErrorCode.MODEL_INVALID, '/long/sumSq', 'must not be negative');
     await expectCode(() => deciderFromJSON(mutate((j) => (j.long.sinceExact = 4))), ErrorCode.MODEL_INVALID, '/long/sinceExact');
     await expectCode(() => deciderFromJSON(mutate((j) => (j.seen = -1))), ErrorCode.MODEL_INVALID, '/seen');
     await expectCode(() => deciderFromJSON(mutate((j) => (j.active = 1))), ErrorCode.MODEL_INVALID, '/active');

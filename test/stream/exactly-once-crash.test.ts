@@ -3,7 +3,10 @@
  * two-stage topology (map → repartition → map, so every output crosses two sub-topologies and two
  * transactions) in exactly-once mode over 100,000 input records, and is SIGKILLed at random points
  * several times, restarting on the same log each time, then let finish. The output topic, read
- * committed, must hold every input's output exactly once: no duplicates, no gaps.
+ * committed, must hold every input's output exactly once: no duplicates, no gaps. The same app
+ * counts records per key, in total and per 10 s tumbling event-time window (state stores with
+ * changelogs, restored after every kill): the last count of each key and window must equal the
+ * number of inputs it covers — an input counted twice or lost would show.
  *
  * The same run in at-least-once mode shows what the test would catch: it must lose nothing, and
  * usually duplicates outputs (reported, not asserted: a kill may happen to land between batches).
@@ -100,6 +103,54 @@ class OutputReader {
   }
 }
 
+/** The last value of each key of a topic, read committed from the start to its end. */
+async function latestValues(log: Log, topic: string): Promise<Map<string, string>> {
+  const consumer = log.consumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest' });
+  try {
+    const { partitions } = await log.admin.describeTopic(topic);
+    await consumer.assign(partitions.map((p) => ({ topic, partition: p.partition })));
+    for (const p of partitions) await consumer.seek({ topic, partition: p.partition }, 'earliest');
+    const latest = new Map<string, string>();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      for (const r of await consumer.poll({ timeoutMs: 200 })) latest.set(text(r.key!), text(r.value));
+      let atEnd = true;
+      for (const p of partitions) if ((await consumer.position({ topic, partition: p.partition })) < p.endOffset) atEnd = false;
+      if (atEnd) return latest;
+      assert.ok(Date.now() < deadline, `could not read ${topic} to its end`);
+    }
+  } finally {
+    await consumer.close();
+  }
+}
+
+/** What the fixture's counts must end at, for inputs 0 … total-1 (timestamps = the numbers). */
+function expectedCounts(total: number): { counts: Map<string, string>; windows: Map<string, string> } {
+  const counts = new Map<string, number>();
+  const windows = new Map<string, number>();
+  for (let n = 0; n < total; n++) {
+    const key = `m${n % 13}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const window = `${key}@${Math.floor(n / 10_000) * 10_000}`;
+    windows.set(window, (windows.get(window) ?? 0) + 1);
+  }
+  const asText = (m: Map<string, number>) => new Map([...m].map(([k, v]) => [k, String(v)]));
+  return { counts: asText(counts), windows: asText(windows) };
+}
+
+/** Asserts the counts topics end at exactly the expected counts (a failure lists what differs). */
+async function assertCountsExact(log: Log, output: string, total: number): Promise<void> {
+  const expected = expectedCounts(total);
+  for (const [topic, want] of [[`${output}-counts`, expected.counts], [`${output}-windows`, expected.windows]] as const) {
+    const got = await latestValues(log, topic);
+    const wrong = [...want].filter(([k, v]) => got.get(k) !== v).map(([k, v]) => `${k}: ${got.get(k) ?? 'missing'} (expected ${v})`);
+    const extra = [...got.keys()].filter((k) => !want.has(k));
+    assert.deepEqual({ wrong, extra }, { wrong: [], extra: [] }, `final counts on ${topic}`);
+  }
+  const late = await latestValues(log, `${output}-late`);
+  assert.deepEqual([...late].slice(0, 5), [], 'no record is late (the grace is far longer than the inputs span)');
+}
+
 /**
  * Produces `total` inputs in `kills + 1` chunks; before each of the first `kills` rounds a chunk
  * is produced, a child started and SIGKILLed at a random point (every third round possibly while
@@ -107,14 +158,14 @@ class OutputReader {
  * was there and what was produced, plus up to 30 ms); the last round produces the
  * rest, runs to completion and stops cleanly. Returns the reader with every output counted.
  */
-async function crashRun(t: TestContext, backend: Backend, delivery: 'exactly-once' | 'at-least-once', total: number, kills: number): Promise<OutputReader> {
+async function crashRun(t: TestContext, backend: Backend, delivery: 'exactly-once' | 'at-least-once', total: number, kills: number): Promise<CrashRun> {
   const log = await backend.open();
   t.after(() => log.close());
   const input = randomTopic('eos-in');
   const output = randomTopic('eos-out');
   const applicationId = randomGroup('eos-app');
   await log.admin.createTopic(input, { partitions: PARTITIONS });
-  await log.admin.createTopic(output, { partitions: PARTITIONS });
+  for (const topic of [output, `${output}-counts`, `${output}-windows`, `${output}-late`]) await log.admin.createTopic(topic, { partitions: PARTITIONS });
   const producer = log.producer({ acks: 'all' });
   t.after(() => producer.close());
   const chunk = Math.ceil(total / (kills + 1));
@@ -123,7 +174,7 @@ async function crashRun(t: TestContext, backend: Backend, delivery: 'exactly-onc
     const end = Math.min(total, produced + chunk);
     for (let from = produced; from < end; from += 5_000) {
       const records = [];
-      for (let n = from; n < Math.min(end, from + 5_000); n++) records.push({ topic: input, key: bytes(`d${n % 97}`), value: bytes(String(n)) });
+      for (let n = from; n < Math.min(end, from + 5_000); n++) records.push({ topic: input, key: bytes(`d${n % 97}`), value: bytes(String(n)), timestamp: n });
       await producer.send(records);
     }
     produced = end;
@@ -158,7 +209,15 @@ async function crashRun(t: TestContext, backend: Backend, delivery: 'exactly-onc
   assert.equal((await child.exited).code, 0);
   await reader.drain(log);
   t.diagnostic(`${backend.name} ${delivery}: last run ${closed}; ${reader.records} output records for ${total} inputs`);
-  return reader;
+  return { reader, log, output };
+}
+
+/** What {@link crashRun} leaves to check. */
+interface CrashRun {
+  readonly reader: OutputReader;
+  readonly log: Log;
+  /** The output topic; the counts are on `<output>-counts` and `<output>-windows`. */
+  readonly output: string;
 }
 
 function assertExactlyOnce(reader: OutputReader, total: number): void {
@@ -178,12 +237,13 @@ function assertAtLeastOnce(t: TestContext, reader: OutputReader, total: number):
 }
 
 test('exactly-once on the embedded log: SIGKILL at random points, outputs exactly once', { timeout: 240_000 }, async (t) => {
-  const reader = await crashRun(t, await embeddedBackend(t), 'exactly-once', TOTAL, KILLS);
-  assertExactlyOnce(reader, TOTAL);
+  const run = await crashRun(t, await embeddedBackend(t), 'exactly-once', TOTAL, KILLS);
+  assertExactlyOnce(run.reader, TOTAL);
+  await assertCountsExact(run.log, run.output, TOTAL);
 });
 
 test('at-least-once on the embedded log under the same kills loses nothing (and may duplicate)', { timeout: 120_000 }, async (t) => {
-  const reader = await crashRun(t, await embeddedBackend(t), 'at-least-once', 40_000, 3);
+  const { reader } = await crashRun(t, await embeddedBackend(t), 'at-least-once', 40_000, 3);
   assertAtLeastOnce(t, reader, 40_000);
 });
 
@@ -192,6 +252,7 @@ const kafkaSkip = probe.available ? false : probe.mustFail ? false : probe.messa
 
 test('exactly-once on Kafka: SIGKILL at random points, outputs exactly once', { timeout: 300_000, skip: kafkaSkip }, async (t) => {
   if (!probe.available) throw new Error(`${probe.message} (CI=true: the Kafka tests must run)`);
-  const reader = await crashRun(t, kafkaBackend, 'exactly-once', TOTAL, 4);
-  assertExactlyOnce(reader, TOTAL);
+  const run = await crashRun(t, kafkaBackend, 'exactly-once', TOTAL, 4);
+  assertExactlyOnce(run.reader, TOTAL);
+  await assertCountsExact(run.log, run.output, TOTAL);
 });

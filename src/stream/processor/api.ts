@@ -76,3 +76,20 @@ export interface Processor<KIn, VIn, KOut, VOut> {
 
 /** Makes a new processor; called once per task. */
 export type ProcessorSupplier<KIn, VIn, KOut, VOut> = () => Processor<KIn, VIn, KOut, VOut>;
+
+/**
+ * A processor connected to a control stream (`stream.connect(control, supplier)`): it sees its
+ * task's data records through `process` and every record of the control topic through `control`.
+ * Ordering rule: before an instance processes a batch of data records it applies, to every task,
+ * every control record up to the control topic's end offsets at that moment; so a control record
+ * whose append was acknowledged before a data record was appended is applied before that data
+ * record is processed, in every task. A task created later first gets the current control state
+ * (the latest record per key, in the order they were read) before its first data record.
+ */
+export interface ConnectedProcessor<K, V, CK, CV, KO, VO> extends Processor<K, V, KO, VO> {
+  /** Applies one control record (in control-topic order). A returned promise holds back the task's data records until it settles. */
+  control(record: StreamRecord<CK, CV>): void | Promise<void>;
+}
+
+/** Makes a new connected processor; called once per task. */
+export type ConnectedProcessorSupplier<K, V, CK, CV, KO, VO> = () => ConnectedProcessor<K, V, CK, CV, KO, VO>;

@@ -7,7 +7,7 @@ import { asProcessingError, NO_OFFSET } from '../failure.ts';
 import { NO_HEADERS, type RecordOrigin } from '../record.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import type { AnyRecord } from '../topology/nodes.ts';
-import type { Cancellable, ForwardedRecord, Processor, ProcessorContext, PunctuationType, Punctuator } from './api.ts';
+import type { Cancellable, ConnectedProcessor, ForwardedRecord, Processor, ProcessorContext, PunctuationType, Punctuator } from './api.ts';
 import { eachInOrder, type MaybePromise } from './maybe-async.ts';
 import type { TaskServices } from './services.ts';
 
@@ -58,10 +58,23 @@ export class ProcessorNode implements NodeContext {
 
   /** Runs the processor on `record`; failures become processing errors of `record.origin`. */
   process(record: AnyRecord): MaybePromise {
+    return this.#onRecord(record, false);
+  }
+
+  /**
+   * Runs a connected processor's `control` on a control record (records forwarded meanwhile
+   * derive from it); failures become processing errors of that control record.
+   */
+  control(record: AnyRecord): MaybePromise {
+    return this.#onRecord(record, true);
+  }
+
+  #onRecord(record: AnyRecord, control: boolean): MaybePromise {
     const previous = this.#current;
     this.#current = record.origin;
     try {
-      const r = this.#processor!.process(record);
+      const p = this.#processor!;
+      const r = control ? (p as ConnectedProcessor<unknown, unknown, unknown, unknown, unknown, unknown>).control(record) : p.process(record);
       if (r !== undefined) {
         return r.then(
           () => undefined,

@@ -3,6 +3,7 @@
  * task by processor/graph.ts; user functions are called here and their errors are turned into
  * processing errors by the surrounding {@link ProcessorNode}.
  */
+import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { ProducerRecord } from '../../log/types.ts';
 import { KeyBytesCache } from '../key-bytes.ts';
 import type { KeyValue } from '../record.ts';
@@ -77,6 +78,15 @@ export function createProcessor(node: TopologyNode, services: TaskServices): Any
       return mapAsyncProcessor(node);
     case 'process':
       return node.supplier();
+    case 'connect': {
+      const processor = node.supplier() as AnyProcessor & { control?: unknown };
+      if (typeof processor?.control !== 'function') {
+        throw new SluiceError(ErrorCode.STREAM_INVALID_TOPOLOGY, `connect node '${node.name}': the supplier must return a processor with a control(record) method`, { details: { node: node.name } });
+      }
+      return processor;
+    }
+    case 'control':
+      throw new Error(`internal: control node '${node.name}' is not part of a task graph`);
     case 'forEach': {
       const fn = node.fn;
       return simple((r) => {

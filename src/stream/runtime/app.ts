@@ -6,10 +6,15 @@
  * and on close): at-least-once pipelined (commit-alo.ts), exactly-once in transactions of one or
  * more batches (commit-eos.ts). A batch's processing and its hand-over to the committer run
  * alone: a revocation's commit (which may come from the log client at any time) waits for them.
+ *
+ * Between the poll and the processing of a batch, the loop applies the control streams (up to
+ * their end offsets at that moment; control/state.ts) and, at most once per `lagRefreshMs` or when
+ * tasks were created, samples the input partitions' end offsets for the lag metric.
  */
 import { channel } from 'node:diagnostics_channel';
 import type { Consumer, LogRecord, TopicPartitionOffset } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
+import type { ControlMetrics, ControlState } from '../control/state.ts';
 import type { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import type { StreamTask } from '../task/task.ts';
@@ -37,6 +42,12 @@ export interface AppMetrics {
   /** Exactly-once: transactions (each of one or more batches) committed and aborted (both 0 at-least-once). */
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
+  /** Input records per second over the live tasks (sum of their decayed rates). */
+  readonly recordsPerSecond: number;
+  /** Records of the assigned partitions not processed yet (sum of the tasks' sampled lags; null before any sample). */
+  readonly lag: number | null;
+  /** The control topics read by this instance. */
+  readonly controls: readonly ControlMetrics[];
 }
 
 /** Diagnostics channel with one message per committed batch: { applicationId, records, outputs, durationMs }. */
@@ -57,6 +68,10 @@ export interface AppParts {
   readonly commitIntervalMs: number;
   /** Makes the delivery mode's committer. */
   readonly committer: (context: CommitContext) => Committer;
+  /** Least time between two samples of the end offsets for the lag metric. */
+  readonly lagRefreshMs: number;
+  /** The instance's control streams (null: the topology has none). */
+  readonly controls: ControlState | null;
   readonly onError: ((error: Error) => void) | undefined;
 }
 
@@ -72,6 +87,8 @@ export class StreamApp {
   readonly #committer: Committer;
   /** Settles when the batch or commit running now is done (they never overlap). */
   #lock: Promise<unknown> = Promise.resolve();
+  #lastLagSample = Number.NEGATIVE_INFINITY;
+  #tasksAtLagSample = 0;
   readonly #done: Promise<void>;
 
   /** Starts the loop (made by `run()`). */
@@ -108,16 +125,21 @@ export class StreamApp {
   metrics(): AppMetrics {
     const tm = this.#parts.tasks;
     const tx = this.#parts.delivery.transactions();
+    const tasks = tm.tasks().map((t) => t.metrics());
+    const lags = tasks.filter((t) => t.lag !== null);
     return {
       applicationId: this.applicationId,
       state: this.#state,
-      tasks: tm.tasks().map((t) => t.metrics()),
+      tasks,
       batches: this.#batches,
       rebalancedCommits: this.#rebalanced,
       tasksCreated: tm.created,
       tasksClosed: tm.closed,
       transactionsCommitted: tx.committed,
       transactionsAborted: tx.aborted,
+      recordsPerSecond: tasks.reduce((n, t) => n + t.recordsPerSecond, 0),
+      lag: lags.length === 0 ? null : lags.reduce((n, t) => n + t.lag!, 0),
+      controls: this.#parts.controls?.metrics() ?? [],
     };
   }
 
@@ -140,8 +162,10 @@ export class StreamApp {
     p.tasks.beforeRevoke = () => this.#exclusive(() => committer.commitAll());
     try {
       while (!this.#stopping) {
-        const records = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
-        await this.#exclusive(async () => committer.add(await this.#processBatch(records)));
+        const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
+        const owners = ownersOf(polled, p.tasks);
+        await this.#beforeProcessing(polled);
+        await this.#exclusive(async () => committer.add(await this.#processBatch(stillOwned(polled, owners, p.tasks))));
       }
       await this.#exclusive(() => committer.commitAll());
     } catch (error) {
@@ -157,6 +181,26 @@ export class StreamApp {
     const run = this.#lock.then(step);
     this.#lock = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Applies the control records appended so far (all of them up to the current end offsets when
+   * there is data to process), then samples end offsets for the lag metric if due.
+   */
+  async #beforeProcessing(records: readonly LogRecord[]): Promise<void> {
+    const p = this.#parts;
+    if (p.controls !== null) await p.controls.advance(records.length > 0 ? 'end' : 'available');
+    const now = performance.now();
+    if (now - this.#lastLagSample < p.lagRefreshMs && p.tasks.created === this.#tasksAtLagSample) return;
+    this.#lastLagSample = now;
+    this.#tasksAtLagSample = p.tasks.created;
+    // A partition's next offset to process is its first record in this batch, else the consumer's position.
+    const first = new Map<string, number>();
+    for (const r of records) {
+      const key = `${r.topic}\0${r.partition}`;
+      if (!first.has(key)) first.set(key, r.offset);
+    }
+    for (const l of await p.consumer.lag()) p.tasks.get(l)?.observeEndOffset(l.endOffset, first.get(`${l.topic}\0${l.partition}`) ?? l.position);
   }
 
   /** Processes the records by task, then fires due wall-clock punctuations. */
@@ -216,4 +260,34 @@ export class StreamApp {
     this.#state = this.#error === null ? 'closed' : 'failed';
     if (this.#error !== null) p.onError?.(this.#error);
   }
+}
+
+/** The task of each partition of `records` now (one lookup per run of records of a partition). */
+function ownersOf(records: readonly LogRecord[], tasks: TaskManager): Map<string, StreamTask | undefined> {
+  const owners = new Map<string, StreamTask | undefined>();
+  let last: LogRecord | undefined;
+  for (const r of records) {
+    if (last !== undefined && last.partition === r.partition && last.topic === r.topic) continue;
+    last = r;
+    const key = `${r.topic}\0${r.partition}`;
+    if (!owners.has(key)) owners.set(key, tasks.get(r));
+  }
+  return owners;
+}
+
+/**
+ * The polled records whose partition still has the task it had when they were polled. On Kafka
+ * the group may rebalance during any wait (the client's heartbeats drive it), for instance while
+ * control records are applied or a revocation's commit runs: a revoked partition's records are
+ * left to its new owner, which reads them from the committed offset; a partition revoked and
+ * assigned again has a fresh task (restored from its changelog) whose consumer position went back
+ * to the committed offset, so its stale records would be processed twice.
+ */
+function stillOwned(records: readonly LogRecord[], owners: ReadonlyMap<string, StreamTask | undefined>, tasks: TaskManager): readonly LogRecord[] {
+  const changed = new Set<string>();
+  for (const [key, task] of owners) {
+    const [topic, partition] = key.split('\0') as [string, string];
+    if (task === undefined || tasks.get({ topic, partition: Number(partition) }) !== task) changed.add(key);
+  }
+  return changed.size === 0 ? records : records.filter((r) => !changed.has(`${r.topic}\0${r.partition}`));
 }

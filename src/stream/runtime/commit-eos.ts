@@ -164,12 +164,12 @@ export class ExactlyOnceCommitter implements Committer {
     this.#scope = new Scope();
     const read = [...firsts.values()];
     const committed = read.length === 0 ? [] : await ctx.consumer.committed(read.map(({ topic, partition }) => ({ topic, partition })));
-    await ctx.tasks.rebuild();
-    ctx.collector.take();
-    const assigned = new Set(ctx.consumer.assignment().map(key));
+    // What the closing processors emit is dropped; the new tasks' replayed control records emit afresh.
+    await ctx.tasks.rebuild(() => ctx.collector.take());
     for (const [i, r] of read.entries()) {
-      // A partition revoked meanwhile restarts from its committed offset wherever it goes next.
-      if (assigned.has(key(r))) await ctx.consumer.seek({ topic: r.topic, partition: r.partition }, { offset: committed[i]?.offset ?? r.first });
+      // A partition revoked meanwhile (Kafka) is re-read from its committed offset by its new owner.
+      if (ctx.tasks.get(r) === undefined) continue;
+      await ctx.consumer.seek({ topic: r.topic, partition: r.partition }, { offset: committed[i]?.offset ?? r.first });
     }
   }
 }

@@ -54,6 +54,11 @@ export interface RunOptions {
   readonly heartbeatIntervalMs?: number;
   /** Partitions of internal topics that do not set their own. Default: the most among the inputs. */
   readonly internalTopicPartitions?: number;
+  /**
+   * Least time between two samples of the input partitions' end offsets for the lag metric, in ms
+   * (new tasks are sampled at the next poll regardless). Default 1 000.
+   */
+  readonly lagRefreshMs?: number;
   /** Called once if the application stops on an error (it is also on the handle). */
   readonly onError?: (error: Error) => void;
 }
@@ -68,6 +73,7 @@ export const RUN_DEFAULTS = {
   autoOffsetReset: 'earliest',
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
+  lagRefreshMs: 1_000,
 } as const;
 
 function invalid(path: string, reason: string): SluiceError {
@@ -93,7 +99,7 @@ export function validateRunOptions(options: RunOptions): void {
   if (options.instanceId !== undefined && (typeof options.instanceId !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(options.instanceId))) {
     throw invalid('instanceId', `must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(options.instanceId)}`);
   }
-  for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions', 'maxInFlightBatches'] as const) {
+  for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions', 'maxInFlightBatches', 'lagRefreshMs'] as const) {
     positiveInt(name, options[name]);
   }
   const interval = options.commitIntervalMs;

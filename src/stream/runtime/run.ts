@@ -1,14 +1,17 @@
 /**
  * `run()`: materialises a topology on a log. It checks the options and topics, creates the
- * internal topics, joins the consumer group `applicationId` (tasks follow the group's assignment)
- * and starts the processing loop.
+ * internal topics, restores the global tables, reads the control topics to their end, joins the
+ * consumer group `applicationId` (tasks follow the group's assignment) and starts the processing
+ * loop.
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../clock.ts';
+import { ControlState } from '../control/state.ts';
 import { GlobalStores } from '../state/global-stores.ts';
 import { LogStateReaders } from '../state/readers.ts';
 import { prepareStateTopics } from '../state/topics.ts';
 import { BufferCollector } from '../task/collector.ts';
+import type { Producer } from '../../log/types.ts';
 import type { Topology } from '../topology/topology.ts';
 import { StreamApp } from './app.ts';
 import { AtLeastOnceCommitter } from './commit-alo.ts';
@@ -38,8 +41,12 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
   const readers = new LogStateReaders(log);
   const globals = new GlobalStores(topology.stores.values(), readers);
   await globals.restore();
+  const controls = await openControls(topology, options, readers).catch(async (error: unknown) => {
+    await globals.close();
+    throw error;
+  });
   const collector = new BufferCollector();
-  const tasks = new TaskManager({ topology, applicationId, clock, collector, state: { readers, globals } });
+  const tasks = new TaskManager({ topology, applicationId, clock, collector, state: { readers, globals, controls: controls.state } });
   const consumer = log.consumer({
     groupId: applicationId,
     autoOffsetReset: o.autoOffsetReset,
@@ -66,6 +73,7 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     await consumer.close();
     await delivery.close();
     await globals.close();
+    await controls.close();
     throw error;
   }
   const app = new StreamApp({
@@ -79,9 +87,44 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     pollTimeoutMs: o.pollTimeoutMs,
     commitIntervalMs: o.commitIntervalMs,
     committer,
+    lagRefreshMs: o.lagRefreshMs,
+    controls: controls.state,
     onError: options.onError,
   });
-  const closeGlobals = (): Promise<void> => globals.close();
-  void app.stopped().then(closeGlobals, closeGlobals);
+  const closeState = async (): Promise<void> => {
+    await globals.close();
+    await controls.close();
+  };
+  void app.stopped().then(closeState, closeState);
   return app;
+}
+
+/**
+ * The instance's control streams (null state when the topology has none), read to their end.
+ * Dead letters of undecodable control records go out on a producer of their own, made on first
+ * use: they belong to no batch (control topics are outside the transactions).
+ */
+async function openControls(topology: Topology, options: RunOptions, readers: LogStateReaders): Promise<{ state: ControlState | null; close(): Promise<void> }> {
+  if (topology.controls().length === 0) return { state: null, close: () => Promise.resolve() };
+  let producer: Producer | null = null;
+  const state = new ControlState({
+    topology,
+    applicationId: options.applicationId,
+    readers,
+    deadLetter: async (records) => {
+      producer ??= options.log.producer({ acks: 'all' });
+      await producer.send(records);
+    },
+  });
+  const close = async (): Promise<void> => {
+    await state.close();
+    await producer?.close();
+  };
+  try {
+    await state.restore();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { state, close };
 }

@@ -1,6 +1,7 @@
 /**
  * The tasks of one running instance: created when the group assigns partitions, closed when they
- * are revoked. Rebalances happen inside poll; before revoked tasks are closed, `beforeRevoke` (set
+ * are revoked. Rebalances happen inside poll (on Kafka, during any wait: the runtime drops polled
+ * records whose task changed meanwhile); before revoked tasks are closed, `beforeRevoke` (set
  * by the runtime) waits for the outputs in flight and commits their offsets, so a revoked task
  * never leaves acknowledged work uncommitted nor unacknowledged outputs behind.
  */
@@ -68,11 +69,13 @@ export class TaskManager implements RebalanceListener {
   /**
    * Replaces every live task by a fresh one for the same partition (exactly-once, after an aborted
    * transaction): the old graphs' in-memory state, which saw the aborted batch, is dropped, and the
-   * new tasks start from what the log holds.
+   * new tasks start from what the log holds. `between` runs after the old tasks are closed and
+   * before the new ones are made (the runtime drops the outputs collected so far there).
    */
-  async rebuild(): Promise<void> {
+  async rebuild(between: () => void): Promise<void> {
     const partitions = this.tasks().map((t) => ({ topic: t.topic, partition: t.partition }));
     await this.closeAll();
+    between();
     await this.onAssigned(partitions);
   }
 

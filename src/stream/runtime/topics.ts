@@ -1,5 +1,5 @@
 /**
- * Topics a running topology needs: input and output topics must exist (a clear error otherwise);
+ * Topics a running topology needs: input, output and control topics must exist (a clear error otherwise);
  * internal repartition topics and the dead-letter topic are created when missing.
  */
 import { ErrorCode, SluiceError, isSluiceError } from '../../errors.ts';
@@ -31,6 +31,7 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
   let most = 1;
   for (const s of topology.sources()) if (!s.topic.internal) most = Math.max(most, await partitionsOf(admin, s.topic.name, 'input'));
   for (const s of topology.sinks()) if (!s.topic.internal) await partitionsOf(admin, s.topic.name, 'output');
+  for (const c of topology.controls()) await partitionsOf(admin, c.topic.name, 'control');
   for (const t of topology.internalTopics()) {
     await ensure(admin, resolveTopic(t, applicationId), topology.repartitionPartitions.get(t.name) ?? internalPartitions ?? most);
   }

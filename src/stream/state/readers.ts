@@ -1,5 +1,6 @@
 /**
- * How stores read the topics they are restored from (changelogs, table topics): a
+ * How stores read the topics they are restored from (changelogs, table topics), and how control
+ * streams read their topics: a
  * {@link PartitionReader} reads one topic's partitions from the earliest offset, first up to the
  * end as it was when restoring started (restore), then whatever has arrived since (catch-up, for
  * tables). The runtime reads the log with a manually assigned read_committed consumer; the test
@@ -11,10 +12,22 @@ import type { Consumer, Log, LogRecord, TopicPartition } from '../../log/types.t
 /** Reads some partitions of one topic. */
 export interface PartitionReader {
   /** Calls `apply` for every record from the current position (at first: the earliest) to the end. */
-  readToEnd(apply: (record: LogRecord) => void): Promise<void>;
+  readToEnd(apply: (record: LogRecord) => void, options?: ReadToEndOptions): Promise<void>;
   /** Calls `apply` for the records available now, without waiting. */
   catchUp(apply: (record: LogRecord) => void): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Options of {@link PartitionReader.readToEnd}. */
+export interface ReadToEndOptions {
+  /**
+   * Read to the high watermark rather than the last stable offset: wait until every transaction
+   * open when the read started is committed or aborted. Changelog restores need this — a commit
+   * the coordinator has accepted (so the task's input offsets are committed) may not yet have its
+   * marker in the changelog partition, and stopping at the stable offset would leave those writes
+   * out of the restored state. Topics read as tables or control streams need not wait (default).
+   */
+  readonly settleTransactions?: boolean;
 }
 
 /** Opens readers; `partitions` null reads every partition of the topic. */
@@ -66,17 +79,22 @@ class LogPartitionReader implements PartitionReader {
     return consumer;
   }
 
-  async readToEnd(apply: (record: LogRecord) => void): Promise<void> {
+  async readToEnd(apply: (record: LogRecord) => void, options: ReadToEndOptions = {}): Promise<void> {
     const consumer = await this.#open();
-    const { partitions } = await this.#log.admin.describeTopic(this.#topic);
-    const ends = new Map(partitions.map((p) => [p.partition, p.endOffset]));
+    // By default the reader's own end offsets: one call, and on Kafka the last stable offset of a
+    // read_committed reader, so an open transaction on the topic cannot hold the read up. To settle
+    // transactions, the high watermark: the read_committed position passes it only once every
+    // transaction below it is resolved.
+    const ends = options.settleTransactions === true
+      ? new Map((await this.#log.admin.describeTopic(this.#topic)).partitions.map((p) => [p.partition, p.endOffset]))
+      : new Map((await consumer.lag()).map((l) => [l.partition, l.endOffset]));
     const deadline = performance.now() + this.#timeoutMs;
     for (;;) {
       let behind = false;
       for (const tp of this.#tps) if ((await consumer.position(tp)) < (ends.get(tp.partition) ?? 0)) behind = true;
       if (!behind) return;
       if (performance.now() > deadline) {
-        throw new SluiceError(ErrorCode.STREAM_PROCESSING, `restoring state from '${this.#topic}' did not reach the end within ${this.#timeoutMs} ms`, {
+        throw new SluiceError(ErrorCode.STREAM_PROCESSING, `reading '${this.#topic}' to its end did not finish within ${this.#timeoutMs} ms`, {
           retriable: true,
           details: { topic: this.#topic },
         });

@@ -8,6 +8,7 @@
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { ProducerRecord } from '../../log/types.ts';
+import type { ControlState } from '../control/state.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { GlobalStores } from './global-stores.ts';
 import type { PartitionReader, StateReaders } from './readers.ts';
@@ -16,10 +17,12 @@ import { InMemoryWindowStore } from '../window/store.ts';
 import { InMemoryKeyValueStore, TOMBSTONE_HEADER, type KeyValueStore } from './store.ts';
 import { storesOfNode, storesOfTask } from './wiring.ts';
 
-/** What a task's stores need from the runtime (or test driver). */
+/** What a task's stores (and connected processors) need from the runtime (or test driver). */
 export interface TaskStateContext {
   readonly readers: StateReaders;
   readonly globals: GlobalStores | null;
+  /** The instance's control streams (absent: connected processors get no control records). */
+  readonly controls?: ControlState | null;
 }
 
 /** Options of {@link TaskStores}. */
@@ -89,7 +92,7 @@ export class TaskStores {
         const topic = restoreTopic(spec, applicationId);
         if (topic === null) continue;
         const reader = context.readers.open(topic, [partition]);
-        await reader.readToEnd((r) => store.apply(r));
+        await reader.readToEnd((r) => store.apply(r), { settleTransactions: spec.kind !== 'table' });
         if (spec.kind === 'table') this.#readers.set(name, reader);
         else await reader.close();
       }

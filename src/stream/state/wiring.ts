@@ -15,9 +15,9 @@ export function reachableFrom(nodes: readonly TopologyNode[], source: string): S
   return reachable;
 }
 
-/** The stores a node declares (only `process` nodes declare any). */
+/** The stores a node declares (only `process` and `connect` nodes declare any). */
 export function storesOfNode(node: TopologyNode): readonly string[] {
-  return node.kind === 'process' ? (node.stores ?? []) : [];
+  return node.kind === 'process' || node.kind === 'connect' ? (node.stores ?? []) : [];
 }
 
 /** The names of the stores used by the task of `source`. */

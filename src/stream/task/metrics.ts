@@ -1,8 +1,19 @@
 /**
  * Per-task counters (DESIGN.md §6.8): records in and out, failures by outcome, punctuations,
- * stream time, committed offset and processing latency. The runtime and the test driver expose
- * snapshots of them; the Prometheus exporter of a later issue reads the same snapshots.
+ * stream time, committed offset, processing latency, throughput, lag and control records. The
+ * runtime and the test driver expose snapshots of them; the Prometheus exporter of a later issue
+ * reads the same snapshots.
+ *
+ * Lag is the input partition's end offset minus the next offset the task will process. The end
+ * offset is sampled (the runtime reads it from its consumer at most once per `lagRefreshMs` of run(), and
+ * as soon as a task is created), so lag can be that much out of date; the position is live.
+ * Throughput is input records per second of the injected clock, decayed over about
+ * `throughputWindowMs` (rate.ts).
  */
+import { DecayingRate } from './rate.ts';
+
+/** Defaults of the task metrics: the time constant of the throughput rate. */
+export const METRICS_DEFAULTS = { throughputWindowMs: 10_000 } as const;
 
 /** A snapshot of one task's metrics. */
 export interface TaskMetrics {
@@ -31,6 +42,25 @@ export interface TaskMetrics {
   readonly processingLatencyMs: { readonly last: number; readonly avg: number; readonly max: number };
   /** Entries per state store of the task (keyValue stores and tables), by store name. */
   readonly stateEntries: Readonly<Record<string, number>>;
+  /** Input records per second, exponentially decayed over about 10 s of the injected clock. */
+  readonly recordsPerSecond: number;
+  /**
+   * Records of the input partition not processed yet: the sampled end offset minus the next
+   * offset to process (≥ 0); null until an end offset was sampled.
+   */
+  readonly lag: number | null;
+  /** Control records applied to this task's connected processors (replayed ones included). */
+  readonly controlRecords: number;
+}
+
+/** What a snapshot needs from its task. */
+export interface TaskSnapshotSource {
+  readonly id: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly streamTime: number;
+  /** Next offset the task will process (null: none processed yet). */
+  readonly nextOffset: number | null;
 }
 
 /** The mutable counters behind {@link TaskMetrics}. */
@@ -43,14 +73,19 @@ export class TaskMetricsRecorder {
   punctuations = 0;
   lateRecords = 0;
   committedOffset: number | null = null;
+  controlRecords = 0;
+  readonly #rate = new DecayingRate(METRICS_DEFAULTS.throughputWindowMs);
+  #endOffset: number | null = null;
+  #startOffset = 0;
   #latencyLast = 0;
   #latencyMax = 0;
   #latencyTotalMs = 0;
   #latencyRecords = 0;
 
-  /** Records the processing time of a batch of `records` input records. */
-  batch(records: number, elapsedMs: number): void {
+  /** Records a batch of `records` input records: its processing time, and its size at `now` (ms of the injected clock) for the throughput. */
+  batch(records: number, elapsedMs: number, now: number): void {
     if (records === 0) return;
+    this.#rate.add(records, now);
     const perRecord = elapsedMs / records;
     this.#latencyLast = perRecord;
     this.#latencyMax = Math.max(this.#latencyMax, perRecord);
@@ -58,8 +93,18 @@ export class TaskMetricsRecorder {
     this.#latencyRecords += records;
   }
 
-  /** A frozen snapshot. */
-  snapshot(task: { readonly id: string; readonly topic: string; readonly partition: number; readonly streamTime: number }, stateEntries: Readonly<Record<string, number>> = {}): TaskMetrics {
+  /**
+   * Samples the input partition's end offset; `position` is the next offset to process, used
+   * until the task has processed a record.
+   */
+  observeEnd(endOffset: number, position: number): void {
+    this.#endOffset = endOffset;
+    this.#startOffset = position;
+  }
+
+  /** A frozen snapshot at `now` (ms of the injected clock). */
+  snapshot(task: TaskSnapshotSource, now: number, stateEntries: Readonly<Record<string, number>> = {}): TaskMetrics {
+    const end = this.#endOffset;
     return Object.freeze({
       taskId: task.id,
       topic: task.topic,
@@ -79,6 +124,9 @@ export class TaskMetricsRecorder {
         max: this.#latencyMax,
       }),
       stateEntries: Object.freeze(stateEntries),
+      recordsPerSecond: this.#rate.perSecond(now),
+      lag: end === null ? null : Math.max(0, end - (task.nextOffset ?? this.#startOffset)),
+      controlRecords: this.controlRecords,
     });
   }
 }

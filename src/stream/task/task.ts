@@ -6,14 +6,23 @@
  * `nextOffset` says how far the input may be committed once those outputs, and the changelog
  * records `prepareCommit()` hands over, are acknowledged. An exactly-once runtime wraps the same
  * calls in a transaction per commit interval.
+ *
+ * A task whose graph has connected processors (`stream.connect(control, …)`) attaches to the
+ * instance's control streams when its state is restored: it is first replayed the current control
+ * state, then gets every new control record (`applyControl`) before the data records polled after
+ * it. Control records do not move stream time; failures of `control()` follow the error policy
+ * like data records (dead letters carry the control record); records a connected processor
+ * forwards from `control()` go out with the task's next batch.
  */
 import type { LogRecord } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
+import type { ControlEntry, ControlTarget } from '../control/state.ts';
 import { deserializationError, invalidTimestampError, isRecordFailure, NO_OFFSET, type RecordFailure } from '../failure.ts';
 import { UNKNOWN_STREAM_TIME, type Cancellable, type Punctuator, type PunctuationType } from '../processor/api.ts';
 import { buildGraph, type TaskGraph } from '../processor/graph.ts';
 import type { MaybePromise } from '../processor/maybe-async.ts';
 import { PunctuationSchedules } from '../processor/punctuation.ts';
+import type { ProcessorNode } from '../processor/node.ts';
 import type { TaskServices } from '../processor/services.ts';
 import { TaskStores, type TaskStateContext } from '../state/task-stores.ts';
 import type { AnyRecord, SourceNode } from '../topology/nodes.ts';
@@ -41,16 +50,19 @@ export function taskId(topic: string, partition: number): string {
 }
 
 /** One input partition's processing. */
-export class StreamTask {
+export class StreamTask implements ControlTarget {
   readonly id: string;
   readonly topic: string;
   readonly partition: number;
+  readonly controlTopics: ReadonlySet<string>;
   readonly #options: TaskOptions;
   readonly #source: SourceNode;
   readonly #graph: TaskGraph;
   readonly #schedules = new PunctuationSchedules();
   readonly #metrics = new TaskMetricsRecorder();
   readonly #stores: TaskStores;
+  /** The connected processors' nodes, by control topic. */
+  readonly #connected = new Map<string, ProcessorNode[]>();
   #streamTime = UNKNOWN_STREAM_TIME;
   #nextOffset: number | null = null;
   /** The batch being processed, to find the original bytes of a failed record. */
@@ -75,6 +87,16 @@ export class StreamTask {
       timestamp: () => (this.#streamTime === UNKNOWN_STREAM_TIME ? options.clock.now() : this.#streamTime),
     });
     this.#graph = buildGraph(options.topology, source, this.#services());
+    for (const pn of this.#graph.nodes) {
+      const node = options.topology.node(pn.name);
+      if (node?.kind !== 'connect') continue;
+      const control = options.topology.node(node.control);
+      if (control?.kind !== 'control') continue;
+      const list = this.#connected.get(control.topic.name) ?? [];
+      list.push(pn);
+      this.#connected.set(control.topic.name, list);
+    }
+    this.controlTopics = new Set(this.#connected.keys());
   }
 
   /** The largest event time this task has seen, or -1. */
@@ -89,12 +111,48 @@ export class StreamTask {
 
   /** A snapshot of the task's metrics. */
   metrics(): TaskMetrics {
-    return this.#metrics.snapshot(this, this.#stores.sizes());
+    return this.#metrics.snapshot(this, this.#options.clock.now(), this.#stores.sizes());
   }
 
-  /** Rebuilds the task's stores from their changelogs; call before the first batch. */
-  restoreState(): Promise<void> {
-    return this.#stores.restore();
+  /**
+   * Samples the end offset of the task's input partition (the lag metric); `position` is the next
+   * offset to process, used while the task has processed nothing.
+   */
+  observeEndOffset(endOffset: number, position: number): void {
+    this.#metrics.observeEnd(endOffset, position);
+  }
+
+  /**
+   * Rebuilds the task's stores from their changelogs and, if it has connected processors,
+   * attaches it to the instance's control streams (replaying the current control state); call
+   * before the first batch.
+   */
+  async restoreState(): Promise<void> {
+    await this.#stores.restore();
+    if (this.#connected.size > 0) await this.#options.state?.controls?.attach(this);
+  }
+
+  /**
+   * Applies control records, in order, to the connected processors of their topics, then flushes.
+   * Rejects with the record failure when the policy says `fail`.
+   */
+  async applyControl(entries: readonly ControlEntry[]): Promise<void> {
+    let applied = false;
+    for (const { raw, record } of entries) {
+      const nodes = this.#connected.get(raw.topic);
+      if (nodes === undefined) continue;
+      applied = true;
+      this.#metrics.controlRecords++;
+      for (const node of nodes) {
+        try {
+          const r = node.control(record);
+          if (r !== undefined) await r;
+        } catch (error) {
+          this.#handle(error, raw);
+        }
+      }
+    }
+    if (applied) await this.flush();
   }
 
   /** The task's own stores (keyValue stores and tables), by name. */
@@ -141,7 +199,7 @@ export class StreamTask {
       await this.flush();
     } finally {
       this.#batch = [];
-      this.#metrics.batch(records.length, performance.now() - started);
+      this.#metrics.batch(records.length, performance.now() - started, this.#options.clock.now());
     }
   }
 
@@ -171,6 +229,7 @@ export class StreamTask {
 
   /** Closes every processor; errors are reported, not thrown, so every processor gets closed. */
   async close(): Promise<unknown[]> {
+    this.#options.state?.controls?.detach(this);
     const errors: unknown[] = [];
     for (const node of this.#graph.nodes) {
       try {
@@ -224,16 +283,19 @@ export class StreamTask {
     return { key, value, timestamp, headers: raw.headers, origin };
   }
 
-  /** Applies the error policy to a failure; rethrows under `fail` and for anything unexpected. */
-  #handle(error: unknown): void {
+  /**
+   * Applies the error policy to a failure; rethrows under `fail` and for anything unexpected.
+   * `raw` is the failed record when it is not in the batch (a control record).
+   */
+  #handle(error: unknown, raw?: LogRecord): void {
     if (!isRecordFailure(error)) throw error;
     this.#metrics.errors++;
     const { errors } = this.#options.topology;
     const action = error.details.kind === 'deserialization' ? errors.deserialization : errors.processing;
     if (action === 'fail') throw error;
-    const raw = error.details.offset === NO_OFFSET ? undefined : this.#find(error.details.offset);
-    if (action === 'dead-letter' && raw !== undefined) {
-      this.#send(deadLetter(raw, error as RecordFailure, errors.deadLetterTopic!, this.#options.applicationId));
+    const failed = raw ?? (error.details.offset === NO_OFFSET ? undefined : this.#find(error.details.offset));
+    if (action === 'dead-letter' && failed !== undefined) {
+      this.#send(deadLetter(failed, error as RecordFailure, errors.deadLetterTopic!, this.#options.applicationId));
       this.#metrics.deadLettered++;
     } else {
       this.#metrics.skipped++;

@@ -9,6 +9,9 @@
  * State stores (and their changelogs, as topics `<id>-<store>-changelog`), tables and global tables
  * work as in the runtime: pipe records into a table's topic to update it, read any store with
  * `driver.store(name)` (a view over every task's store of that name).
+ * Control streams: a record piped into a control topic is applied at once to every task with a
+ * connected processor, and replayed to tasks created later, in pipe order relative to data
+ * records (the records of one `pipeRaw` call before it are processed first).
  *
  *     const driver = new TopologyTestDriver(app);
  *     const input = driver.input('in');                  // codecs of the source
@@ -20,6 +23,7 @@ import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord, ProducerRecord } from '../../log/types.ts';
 import { ManualClock } from '../clock.ts';
+import { ControlState, type ControlMetrics } from '../control/state.ts';
 import { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import { StreamTask, taskId } from '../task/task.ts';
@@ -54,6 +58,7 @@ export class TopologyTestDriver {
   readonly #tasks = new Map<string, StreamTask>();
   readonly #collector = new BufferCollector();
   readonly #state: TaskStateContext;
+  readonly #controls: ControlState;
   #closed = false;
 
   constructor(topology: Topology, options: TestDriverOptions = {}) {
@@ -67,7 +72,16 @@ export class TopologyTestDriver {
     this.#topics = new MemoryTopics(partitions);
     this.clock = new ManualClock(options.wallClockStart ?? 0);
     const readers = new MemoryStateReaders((topic) => this.#topics.read(topic));
-    this.#state = { readers, globals: new GlobalStores(topology.stores.values(), readers) };
+    this.#controls = new ControlState({
+      topology,
+      applicationId: this.applicationId,
+      readers,
+      deadLetter: (records) => {
+        for (const r of records) this.#topics.append(r, this.clock.now());
+        return Promise.resolve();
+      },
+    });
+    this.#state = { readers, globals: new GlobalStores(topology.stores.values(), readers), controls: this.#controls };
   }
 
   /**
@@ -106,10 +120,13 @@ export class TopologyTestDriver {
     };
   }
 
-  /** An input topic; codecs default to those of the source that reads it. */
+  /** An input topic (a source's, a table's or a control stream's); codecs default to those it reads with. */
   input<K = unknown, V = unknown>(topic: string, codecs?: { readonly key: Codec<K>; readonly value: Codec<V> }): TestInputTopic<K, V> {
-    const source = this.#topology.sourceFor(topic, this.applicationId) ?? [...this.#topology.stores.values()].find((s) => s.topic === topic);
-    if (source === undefined) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `no source or table of this topology reads topic '${topic}'`);
+    const source =
+      this.#topology.sourceFor(topic, this.applicationId) ??
+      [...this.#topology.stores.values()].find((s) => s.topic === topic) ??
+      this.#topology.controls().find((c) => c.topic.name === topic);
+    if (source === undefined) throw new SluiceError(ErrorCode.INVALID_ARGUMENT, `no source, table or control stream of this topology reads topic '${topic}'`);
     const key = codecs?.key ?? (source.keyCodec as Codec<K>);
     const value = codecs?.value ?? (source.valueCodec as Codec<V>);
     return new TestInputTopic<K, V>(topic, key, value, (record) => this.pipeRaw(record));
@@ -122,11 +139,22 @@ export class TopologyTestDriver {
 
   /**
    * Appends encoded records to input topics and processes everything they lead to. The records of
-   * one call form one batch per partition (as one poll would), so mapAsync runs them concurrently.
+   * one call form one batch per partition (as one poll would), so mapAsync runs them concurrently;
+   * a control record splits the call: the records before it are processed, then it is applied.
    */
   async pipeRaw(records: ProducerRecord | readonly ProducerRecord[]): Promise<void> {
     this.#assertOpen();
     const list = Array.isArray(records) ? (records as readonly ProducerRecord[]) : [records as ProducerRecord];
+    let start = 0;
+    for (let i = 0; i <= list.length; i++) {
+      if (i < list.length && !this.#controls.has(list[i]!.topic)) continue;
+      if (i > start) await this.#pipeData(list.slice(start, i));
+      if (i < list.length) await this.#pipeControl(list[i]!);
+      start = i + 1;
+    }
+  }
+
+  async #pipeData(list: readonly ProducerRecord[]): Promise<void> {
     const batches = new Map<string, LogRecord[]>();
     let tableUpdates = false;
     for (const record of list) {
@@ -138,12 +166,20 @@ export class TopologyTestDriver {
       const id = taskId(stored.topic, stored.partition);
       batches.set(id, [...(batches.get(id) ?? []), stored]);
     }
-    if (tableUpdates) {
-      for (const task of this.#tasks.values()) await task.stores().catchUp();
-      await this.#state.globals?.catchUp();
-    }
+    if (tableUpdates) await this.#catchUpTables();
     const queue: LogRecord[] = [];
     for (const batch of batches.values()) await this.#process(batch, queue);
+    await this.#drain(queue);
+  }
+
+  /** Appends a control record and applies it to every task (what they forward is processed too). */
+  async #pipeControl(record: ProducerRecord): Promise<void> {
+    this.#topics.append(record, this.clock.now());
+    if ([...this.#topology.stores.values()].some((s) => s.topic === record.topic)) await this.#catchUpTables();
+    await this.#controls.advance('end');
+    const queue: LogRecord[] = [];
+    for (const task of this.#tasks.values()) task.prepareCommit();
+    this.#route(queue);
     await this.#drain(queue);
   }
 
@@ -170,9 +206,22 @@ export class TopologyTestDriver {
     return this.#topics.read(topic);
   }
 
-  /** Metrics of every task created so far. */
+  /**
+   * Metrics of every live task. Lag is measured against the in-memory partition's end (0 unless a
+   * record failed under the `fail` policy: the driver processes every record when it is piped);
+   * throughput follows the driver's virtual wall clock.
+   */
   metrics(): TaskMetrics[] {
-    return [...this.#tasks.values()].map((t) => t.metrics());
+    return [...this.#tasks.values()].map((t) => {
+      const end = this.#topics.endOffset(t.topic, t.partition);
+      t.observeEndOffset(end, t.nextOffset ?? 0);
+      return t.metrics();
+    });
+  }
+
+  /** Metrics of the control topics (records read, decoding failures, keys in the replayed view). */
+  controlMetrics(): ControlMetrics[] {
+    return this.#controls.metrics();
   }
 
   /**
@@ -193,6 +242,12 @@ export class TopologyTestDriver {
     for (const task of this.#tasks.values()) await task.close();
   }
 
+  /** Applies the table and global table updates appended so far. */
+  async #catchUpTables(): Promise<void> {
+    for (const task of this.#tasks.values()) await task.stores().catchUp();
+    await this.#state.globals?.catchUp();
+  }
+
   /** Processes one partition's batch and commits it (outputs and changelog records appended, internal ones queued). */
   async #process(batch: readonly LogRecord[], queue: LogRecord[]): Promise<void> {
     const task = await this.#task(batch[0]!.topic, batch[0]!.partition);
@@ -201,7 +256,7 @@ export class TopologyTestDriver {
     this.#route(queue);
   }
 
-  /** Processes the queued records of internal topics (and what they lead to), one at a time. */
+  /** Processes the queued records one at a time, and whatever they lead to. */
   async #drain(queue: LogRecord[]): Promise<void> {
     while (queue.length > 0) await this.#process([queue.shift()!], queue);
   }

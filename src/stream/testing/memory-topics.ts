@@ -49,6 +49,11 @@ export class MemoryTopics {
     return stored;
   }
 
+  /** Offset the next record of `topic`/`partition` will get. */
+  endOffset(topic: string, partition: number): number {
+    return this.#topics.get(topic)?.[partition]?.length ?? 0;
+  }
+
   /** Every record of `topic`, in the order they were appended (across partitions). */
   read(topic: string): readonly LogRecord[] {
     return this.#appended.get(topic) ?? [];

@@ -4,12 +4,14 @@
  * Every option is checked here, at the boundary, with STREAM_INVALID_TOPOLOGY errors that name the
  * node and the reason.
  */
+import { bytesCodec } from '../../log/codecs/basic.ts';
 import type { Codec } from '../../log/codecs/codec.ts';
+import { ControlStream, type ControlOptions } from '../control/stream.ts';
 import { storeSpec, type StoreKind, type StoreOptions, type StoreSpec } from '../state/spec.ts';
 import { validateStores } from '../state/wiring.ts';
 import { Table } from '../table/table.ts';
 import { errorPolicy, type ErrorPolicyOptions } from './error-policy.ts';
-import type { NodeSpec, TimestampExtractor, TopologyNode } from './nodes.ts';
+import type { NodeSpec, TimestampExtractor, TopicRef, TopologyNode } from './nodes.ts';
 import { Stream } from './stream.ts';
 import { Topology } from './topology.ts';
 import { assertCodec, assertFunction, invalidTopology } from './validate.ts';
@@ -39,6 +41,7 @@ export class TopologyBuilder {
   readonly #nodes: TopologyNode[] = [];
   readonly #names = new Set<string>();
   readonly #sourceTopics = new Set<string>();
+  readonly #controlTopics = new Set<string>();
   readonly #repartitionPartitions = new Map<string, number>();
   readonly #stores = new Map<string, StoreSpec>();
   readonly #options: TopologyOptions;
@@ -66,6 +69,36 @@ export class TopologyBuilder {
       timestamp: options.timestamp as TimestampExtractor<unknown, unknown> | undefined,
     });
     return new Stream<K, V>(this, name, { key: options.key, value: options.value });
+  }
+
+  /**
+   * Adds a control stream reading `topic` (a topic name, or a user {@link TopicRef}): every
+   * running instance reads all of its partitions from the earliest offset, outside the consumer
+   * group, and applies each record to the connected processors of all its tasks
+   * (`stream.connect(control, supplier)`), before the data records appended after it. Instances
+   * keep the latest record per key and replay it to every task they create, so a compacted topic
+   * (one record per key: a model per name) is the natural control topic. Codecs default to raw bytes.
+   */
+  control<CK = Uint8Array, CV = Uint8Array>(topic: string | TopicRef, options: ControlOptions<CK, CV> = {}): ControlStream<CK, CV> {
+    const ref = typeof topic === 'string' ? { name: topic, internal: false } : topic;
+    if (typeof ref?.name !== 'string' || ref.name.length === 0) throw invalidTopology('control(): topic must be a non-empty string');
+    if (ref.internal) throw invalidTopology(`control('${ref.name}'): a control topic must be a user topic, not an internal one`);
+    if (this.#controlTopics.has(ref.name)) throw invalidTopology(`topic '${ref.name}' is read by two control streams; reuse the first one`);
+    if (this.#sourceTopics.has(ref.name)) throw invalidTopology(`topic '${ref.name}' is read by a stream; a control topic is read by control() only (forward from control() to see its records downstream)`);
+    const key = options.key ?? (bytesCodec as unknown as Codec<CK>);
+    const value = options.value ?? (bytesCodec as unknown as Codec<CV>);
+    assertCodec(`control('${ref.name}').key`, key);
+    assertCodec(`control('${ref.name}').value`, value);
+    const node = this.add({
+      kind: 'control',
+      name: options.name,
+      parents: [],
+      topic: { name: ref.name, internal: false },
+      keyCodec: key as Codec<unknown>,
+      valueCodec: value as Codec<unknown>,
+    });
+    this.#controlTopics.add(ref.name);
+    return new ControlStream<CK, CV>(this, { node, topic: ref.name, key, value });
   }
 
   /**
@@ -113,8 +146,13 @@ export class TopologyBuilder {
 
   /** Freezes the graph; the builder cannot be changed afterwards. */
   build(): Topology {
-    if (this.#nodes.length === 0) throw invalidTopology('a topology needs at least one source: call stream(topic, codecs)');
+    if (!this.#nodes.some((n) => n.kind === 'source')) throw invalidTopology('a topology needs at least one source: call stream(topic, codecs)');
     validateStores(this.#nodes, this.#stores);
+    for (const c of this.#nodes) {
+      if (c.kind === 'control' && !this.#nodes.some((n) => n.kind === 'connect' && n.control === c.name)) {
+        throw invalidTopology(`control stream '${c.name}' (topic '${c.topic.name}') is not connected: call stream.connect(control, supplier)`, { node: c.name });
+      }
+    }
     this.#built = true;
     return new Topology({
       nodes: this.#nodes,
@@ -135,6 +173,7 @@ export class TopologyBuilder {
     if (this.#names.has(name)) throw invalidTopology(`node name '${name}' is used twice`, { node: name });
     if (node.kind === 'source') {
       const key = `${node.topic.internal ? 'internal:' : ''}${node.topic.name}`;
+      if (this.#controlTopics.has(key)) throw invalidTopology(`topic '${node.topic.name}' is a control topic; it cannot also be read by stream()`, { node: name });
       if (this.#sourceTopics.has(key)) throw invalidTopology(`topic '${node.topic.name}' is read by two sources; read it once and branch or reuse the stream`, { node: name });
       this.#sourceTopics.add(key);
     }

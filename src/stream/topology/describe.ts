@@ -7,13 +7,15 @@
  *         filter  filter-1               --> to-2
  *         sink    to-2      [anomalies]
  *
+ * A control stream prints in the sub-topology of the streams connected to it, as a `control` node
+ * with its topic whose children are the `connect` nodes that apply its records.
  * Internal topics print as `<app>-<name>-repartition` with `<app>` left as a placeholder.
  */
 import type { TopologyNode } from './nodes.ts';
 import type { Topology } from './topology.ts';
 
 function topicOf(node: TopologyNode): string {
-  if (node.kind !== 'source' && node.kind !== 'sink') return '';
+  if (node.kind !== 'source' && node.kind !== 'sink' && node.kind !== 'control') return '';
   return node.topic.internal ? `[<app>-${node.topic.name}-repartition]` : `[${node.topic.name}]`;
 }
 
@@ -25,6 +27,8 @@ function detail(node: TopologyNode): string {
       return `concurrency: ${node.concurrency}`;
     case 'process':
       return node.stores === undefined || node.stores.length === 0 ? '' : `stores: ${node.stores.join(', ')}`;
+    case 'connect':
+      return `control: ${node.control}${node.stores === undefined || node.stores.length === 0 ? '' : `, stores: ${node.stores.join(', ')}`}`;
     default:
       return topicOf(node);
   }

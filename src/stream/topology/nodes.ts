@@ -5,7 +5,7 @@
  */
 import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord } from '../../log/types.ts';
-import type { ProcessorSupplier } from '../processor/api.ts';
+import type { ConnectedProcessorSupplier, ProcessorSupplier } from '../processor/api.ts';
 import type { KeyValue, StreamRecord } from '../record.ts';
 
 /** Every kind of node. */
@@ -24,6 +24,8 @@ export const NodeKind = {
   process: 'process',
   sink: 'sink',
   forEach: 'forEach',
+  control: 'control',
+  connect: 'connect',
 } as const;
 /** The kind of a node. */
 export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
@@ -111,6 +113,29 @@ export interface ForEachNode extends Base {
   readonly fn: (record: AnyRecord) => void | Promise<void>;
 }
 
+/**
+ * Reads a control topic: every partition, on every instance, outside the consumer group; its
+ * records are applied to the connected processors of every task (control/state.ts).
+ */
+export interface ControlNode extends Base {
+  readonly kind: 'control';
+  readonly topic: TopicRef;
+  readonly keyCodec: Codec<unknown>;
+  readonly valueCodec: Codec<unknown>;
+}
+
+/**
+ * Runs a user {@link ConnectedProcessor}: data records from its first parent, control records
+ * from the control node named in `control` (its second parent).
+ */
+export interface ConnectNode extends Base {
+  readonly kind: 'connect';
+  readonly control: string;
+  readonly supplier: ConnectedProcessorSupplier<unknown, unknown, unknown, unknown, unknown, unknown>;
+  /** Names of the state stores the processor uses (`context.getStore`). */
+  readonly stores?: readonly string[];
+}
+
 /** Any node of a topology. */
 export type TopologyNode =
   | SourceNode
@@ -121,7 +146,9 @@ export type TopologyNode =
   | MapAsyncNode
   | ProcessNode
   | SinkNode
-  | ForEachNode;
+  | ForEachNode
+  | ControlNode
+  | ConnectNode;
 
 /** The resolved name of a topic for an application. */
 export function resolveTopic(topic: TopicRef, applicationId: string): string {

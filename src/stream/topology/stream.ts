@@ -5,7 +5,8 @@
  * operators, when they land, know to repartition first).
  */
 import type { Codec } from '../../log/codecs/codec.ts';
-import type { ProcessorSupplier } from '../processor/api.ts';
+import type { ControlStream } from '../control/stream.ts';
+import type { ConnectedProcessorSupplier, ProcessorSupplier } from '../processor/api.ts';
 import type { KeyValue, StreamRecord } from '../record.ts';
 import { GroupedStream } from '../table/grouped.ts';
 import { joinProcessor, type JoinOptions } from '../table/join.ts';
@@ -173,6 +174,27 @@ export class Stream<K, V> {
     if (stores !== undefined && (!Array.isArray(stores) || stores.some((s) => typeof s !== 'string'))) throw invalidTopology('process().stores must be an array of store names');
     const node = { kind: 'process', name: options?.name, supplier, ...(stores === undefined ? {} : { stores: Object.freeze([...stores]) }) } as const;
     return this.#add(node as ChildSpec, {}, true);
+  }
+
+  /**
+   * Runs a {@link ConnectedProcessor} per task that gets this stream's records through `process`
+   * and every record of `control` through `control`. Every task applies a control record before
+   * the data records appended after it (see `builder.control()` for the ordering rule).
+   */
+  connect<CK, CV, KO, VO>(control: ControlStream<CK, CV>, supplier: ConnectedProcessorSupplier<K, V, CK, CV, KO, VO>, options?: ProcessOptions): Stream<KO, VO> {
+    if (typeof control?.isFrom !== 'function' || !control.isFrom(this.#builder)) throw invalidTopology('connect(): the first argument must be a control stream of the same topology builder');
+    assertFunction('connect()', supplier);
+    const stores = options?.stores;
+    if (stores !== undefined && (!Array.isArray(stores) || stores.some((s) => typeof s !== 'string'))) throw invalidTopology('connect().stores must be an array of store names');
+    const name = this.#builder.add({
+      kind: 'connect',
+      name: options?.name,
+      parents: [this.node, control.node],
+      control: control.node,
+      supplier: supplier as unknown as ConnectedProcessorSupplier<unknown, unknown, unknown, unknown, unknown, unknown>,
+      ...(stores === undefined ? {} : { stores: Object.freeze([...stores]) }),
+    });
+    return new Stream<KO, VO>(this.#builder, name, {}, true);
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { StoreSpec } from '../state/spec.ts';
 import type { ErrorPolicy } from './error-policy.ts';
 import { describeTopology } from './describe.ts';
-import { resolveTopic, type SinkNode, type SourceNode, type TopicRef, type TopologyNode } from './nodes.ts';
+import { resolveTopic, type ControlNode, type SinkNode, type SourceNode, type TopicRef, type TopologyNode } from './nodes.ts';
 
 /** An immutable stream topology, built by {@link topology}. */
 export class Topology {
@@ -60,6 +60,11 @@ export class Topology {
   /** Every source node. */
   sources(): readonly SourceNode[] {
     return this.nodes.filter((n): n is SourceNode => n.kind === 'source');
+  }
+
+  /** Every control node (control streams: topics broadcast to every task). */
+  controls(): readonly ControlNode[] {
+    return this.nodes.filter((n): n is ControlNode => n.kind === 'control');
   }
 
   /** Every sink node (user topics and repartition topics). */

@@ -1,0 +1,54 @@
+/**
+ * Child process of bench/pipeline.ts: one serving instance (startServing) on the benchmark's log,
+ * run (pinned to one core by the parent with taskset) until a `stop` line on stdin. Prints JSON
+ * lines on stdout: `{"event":"ready"}`, then every 20 ms `{"event":"progress","t":<ms since the
+ * epoch>,"records":<telemetry records handled>}`, and `{"event":"stopped"}` after a clean close.
+ *
+ * Usage: node bench/pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics }>'
+ */
+import { writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { openLog, type LogConfig } from '../src/log/index.ts';
+import { memoryLogger, startServing, type ServingTopics } from '../src/serving/index.ts';
+
+interface Config {
+  readonly log: LogConfig;
+  readonly modelsDir: string;
+  readonly applicationId: string;
+  readonly topics: ServingTopics;
+}
+
+const config = JSON.parse(process.argv[2] ?? 'null') as Config | null;
+if (config === null) throw new Error("usage: pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics }>'");
+const say = (o: object): void => void writeSync(1, `${JSON.stringify(o)}\n`);
+
+const log = await openLog(config.log);
+const handle = await startServing({
+  log,
+  modelsDir: config.modelsDir,
+  applicationId: config.applicationId,
+  instanceId: `${config.applicationId}-${process.pid}`,
+  topics: config.topics,
+  partitions: 1,
+  maxSkewMs: null,
+  http: null,
+  logger: memoryLogger(),
+  stream: { pollTimeoutMs: 5, heartbeatIntervalMs: 100 },
+});
+handle.stopped().catch((error: unknown) => {
+  process.stderr.write(`serving failed: ${String(error)}\n`);
+  process.exit(2);
+});
+say({ event: 'ready' });
+const timer = setInterval(() => say({ event: 'progress', t: Date.now(), records: handle.metrics().records }), 20);
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'stop') return;
+  void (async () => {
+    clearInterval(timer);
+    await handle.close();
+    await log.close();
+    say({ event: 'stopped' });
+    process.exit(0);
+  })();
+});

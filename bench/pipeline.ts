@@ -1,0 +1,402 @@
+/**
+ * Pipeline benchmark (issue 5): telemetry → serving → anomalies, with the serving instance in its
+ * own process (bench/pipeline-serve.ts) pinned to one core (`taskset -c 1` when taskset exists;
+ * otherwise unpinned, and the output says so). The parent produces and reads on the other cores.
+ *
+ * 1. Throughput, per detector (robust-zscore, half-space-trees): `--records` telemetry records of
+ *    `--devices` devices (4 metrics) are appended first; then the instance starts and scores them.
+ *    Records/s = records handled between its first and last progress report / the time between.
+ * 2. Hot swap under steady load (robust-zscore): a round of readings of every device every 5 ms
+ *    (`--rate` records/s), every scored record written to a scores topic (one output per input);
+ *    1 s steady, then 20 new versions published 250 ms apart. Swap latency = first `scoredAt` of a
+ *    version − the wall-clock time its models record was acknowledged. The latency of each record
+ *    (below) during the 100 ms after each publish is compared with the steady p99.
+ * 3. Redeploy alternative, same load: the instance is stopped and a new one started with a new
+ *    version; the gap = first `scoredAt` of the new instance − the last before it.
+ *    Lost and duplicated records are counted per input (device, seq) over phases 2 and 3.
+ * 4. End-to-end latency at half the robust-zscore throughput of phase 1, for 3 s: per record,
+ *    `scoredAt` (the instance's wall clock right before it appends the output) − the telemetry
+ *    record's log timestamp (set by the producer when it sends it). The output's own append is not
+ *    included; a stalled append shows as back-pressure on later records.
+ *
+ * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
+ *        [--cpu-prof DIR] [--json]   (or: npx sluice bench pipeline …). --cpu-prof profiles the
+ *        serving process of phase 1. With --json the last line is one JSON object.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openLog, telemetryCodec, type Log, type LogConfig, type LogRecord, type ProducerRecord, type Telemetry } from '../src/log/index.ts';
+import { createDescriptor, halfSpaceTrees, ModelStore, robustZScore, type DetectorFactory, type Observation } from '../src/model/index.ts';
+import { anomalyCodec, ensureModelsTopic, publishDescriptor, type ScoredRecord } from '../src/serving/index.ts';
+import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+
+/** Everything the benchmark prints with --json. */
+export interface PipelineBenchResult {
+  readonly node: string;
+  readonly backend: string;
+  readonly pinned: string;
+  readonly loadAvg1m: number;
+  /** Phase 1: records/s with robust-zscore (also `recordsPerSec`) and half-space-trees. */
+  readonly recordsPerSec: number;
+  readonly throughput: Readonly<Record<string, number>>;
+  readonly swapP99Ms: number;
+  readonly swapMaxMs: number;
+  readonly steadyP99Ms: number;
+  readonly swapWindowMaxMs: number;
+  readonly redeployGapMs: number;
+  readonly lostRecords: number;
+  readonly duplicateRecords: number;
+  readonly e2eRate: number;
+  readonly e2eP99Ms: number;
+  readonly e2eP50Ms: number;
+}
+
+const USAGE = 'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--cpu-prof DIR] [--json]';
+const FEATURES = ['temp', 'vibration', 'pressure', 'current'] as const;
+const CHILD = fileURLToPath(new URL('./pipeline-serve.ts', import.meta.url));
+const SWAPS = 20;
+const TICK_MS = 5;
+
+/** Runs the benchmark with CLI-style arguments; prints figures (and JSON last with --json). */
+export async function runPipelineBench(args: readonly string[]): Promise<PipelineBenchResult> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      records: { type: 'string', default: '300000' },
+      devices: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '10000' },
+      backend: { type: 'string', default: 'embedded' },
+      dir: { type: 'string' },
+      brokers: { type: 'string', default: '127.0.0.1:19092' },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  exitOnHelp(values.help, USAGE);
+  const int = positiveIntParser(USAGE);
+  const records = int('records', values.records);
+  const devices = int('devices', values.devices);
+  const rate = int('rate', values.rate);
+  const say = sayer(values.json);
+  const { config, cleanup } = benchLogConfig(values, USAGE);
+  const modelsDir = mkdtempSync(join(tmpdir(), 'sluice-bench-models-'));
+  const run = `p${process.pid}-${Date.now().toString(36)}`;
+  const pin = spawnSync('taskset', ['--version']).status === 0 && availableParallelism() > 1 ? ['taskset', '-c', '1'] : [];
+  const pinned = pin.length > 0 ? 'taskset -c 1' : 'not pinned (no taskset)';
+  say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${availableParallelism()} cores`);
+  const log = await openLog(config);
+  const ctx: Ctx = { log, config, modelsDir, run, pin, devices };
+  try {
+    const throughput: Record<string, number> = {};
+    for (const detector of [robustZScore, halfSpaceTrees]) {
+      throughput[detector.kind] = await measureThroughput(ctx, detector, records, values['cpu-prof']);
+      say(`  throughput ${detector.kind}: ${Math.round(throughput[detector.kind]!).toLocaleString('en-US')} records/s (${records.toLocaleString('en-US')} records, one core)`);
+    }
+    const swap = await measureSwaps(ctx, rate);
+    say(`  hot swap at ${rate.toLocaleString('en-US')} records/s: publish → first record scored p99 ${swap.swapP99Ms.toFixed(1)} ms (max ${swap.swapMaxMs.toFixed(1)}) over ${SWAPS} swaps`);
+    say(`    record latency steady p99 ${swap.steadyP99Ms.toFixed(1)} ms; max within 100 ms after a publish ${swap.swapWindowMaxMs.toFixed(1)} ms`);
+    say(`    redeploy (stop, start with the new model): scoring stopped for ${swap.redeployGapMs.toFixed(0)} ms`);
+    say(`    ${swap.inputs.toLocaleString('en-US')} inputs: ${swap.lost} lost, ${swap.duplicates} duplicated`);
+    const e2eRate = Math.max(1_000, Math.round(throughput[robustZScore.kind]! / 2));
+    const e2e = await measureE2e(ctx, e2eRate);
+    say(`  end-to-end at ${e2eRate.toLocaleString('en-US')} records/s (half the robust-zscore maximum): p50 ${e2e.p50.toFixed(2)} ms, p99 ${e2e.p99.toFixed(2)} ms (${e2e.n.toLocaleString('en-US')} records)`);
+    const result: PipelineBenchResult = {
+      node: process.version,
+      backend: config.backend,
+      pinned,
+      loadAvg1m: Number(loadavg()[0]!.toFixed(2)),
+      recordsPerSec: Math.round(throughput[robustZScore.kind]!),
+      throughput: Object.fromEntries(Object.entries(throughput).map(([k, v]) => [k, Math.round(v)])),
+      swapP99Ms: round2(swap.swapP99Ms),
+      swapMaxMs: round2(swap.swapMaxMs),
+      steadyP99Ms: round2(swap.steadyP99Ms),
+      swapWindowMaxMs: round2(swap.swapWindowMaxMs),
+      redeployGapMs: Math.round(swap.redeployGapMs),
+      lostRecords: swap.lost,
+      duplicateRecords: swap.duplicates,
+      e2eRate,
+      e2eP99Ms: round2(e2e.p99),
+      e2eP50Ms: round2(e2e.p50),
+    };
+    if (values.json) console.log(JSON.stringify(result));
+    return result;
+  } finally {
+    await log.close();
+    rmSync(modelsDir, { recursive: true, force: true });
+    cleanup();
+  }
+}
+
+interface Ctx {
+  readonly log: Log;
+  readonly config: LogConfig;
+  readonly modelsDir: string;
+  readonly run: string;
+  readonly pin: readonly string[];
+  readonly devices: number;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function reading(device: number, seq: number, ts: number): Telemetry {
+  const phase = seq / 20 + device;
+  return {
+    deviceId: `dev-${device}`,
+    ts,
+    seq,
+    tags: { class: 'pump' },
+    metrics: { temp: 60 + 5 * Math.sin(phase), vibration: 1 + 0.2 * Math.cos(phase * 1.3), pressure: 3 + 0.1 * ((seq * 7919) % 13), current: 10 + Math.sin(phase / 3) },
+  };
+}
+
+function fitModel(detector: DetectorFactory, version: number) {
+  const history: Observation[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const r = reading(i % 10, i, 1_700_000_000_000 + i * 1_000);
+    history.push({ ts: r.ts, values: r.metrics });
+  }
+  return createDescriptor({ name: 'default', version, model: detector.fit(history, { features: FEATURES }) });
+}
+
+interface Topics {
+  readonly telemetry: string;
+  readonly models: string;
+  readonly anomalies: string;
+  readonly dlq: string;
+  readonly scores?: string;
+  /** The phase's own model store (every phase publishes its own `default` v1, v2, …). */
+  readonly store: ModelStore;
+}
+
+async function topicsFor(ctx: Ctx, phase: string, scores: boolean): Promise<Topics> {
+  const name = (t: string): string => `bench-${ctx.run}-${phase}-${t}`;
+  const store = new ModelStore({ dir: join(ctx.modelsDir, phase) });
+  const topics: Topics = { telemetry: name('telemetry'), models: name('models'), anomalies: name('anomalies'), dlq: name('dlq'), ...(scores ? { scores: name('scores') } : {}), store };
+  for (const t of [topics.telemetry, topics.anomalies, topics.dlq, ...(scores ? [topics.scores!] : [])]) await ctx.log.admin.createTopic(t, { partitions: 1 });
+  await ensureModelsTopic(ctx.log.admin, topics.models);
+  return topics;
+}
+
+async function publish(ctx: Ctx, topics: Topics, detector: DetectorFactory, version: number): Promise<number> {
+  await publishDescriptor(ctx.log, topics.models, await topics.store.save(fitModel(detector, version)));
+  return Date.now();
+}
+
+/** A serving child process and its JSON events. */
+interface Serving {
+  readonly child: ChildProcess;
+  /** The latest progress report: wall clock and records handled. */
+  progress: { t: number; records: number } | null;
+  /** Progress reports with records > 0: the first one. */
+  firstBusy: { t: number; records: number } | null;
+  waitFor(event: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function startServingProcess(ctx: Ctx, topics: Topics, phase: string, profileDir?: string): Serving {
+  const { store, ...names } = topics;
+  const config = { log: ctx.config, modelsDir: store.dir, applicationId: `bench-${ctx.run}-${phase}`, topics: names };
+  const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), CHILD, JSON.stringify(config)];
+  const [cmd, ...rest] = ctx.pin.length > 0 ? [...ctx.pin, process.execPath, ...nodeArgs] : [process.execPath, ...nodeArgs];
+  const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const seen = new Set<string>();
+  const waiters: { event: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const s: Serving = {
+    child,
+    progress: null,
+    firstBusy: null,
+    waitFor: (event) =>
+      seen.has(event)
+        ? Promise.resolve()
+        : new Promise((resolve, reject) => {
+            waiters.push({ event, resolve, reject });
+          }),
+    async stop() {
+      child.stdin!.write('stop\n');
+      await s.waitFor('stopped');
+    },
+  };
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const e = JSON.parse(line) as { event: string; t?: number; records?: number };
+    if (e.event === 'progress') {
+      s.progress = { t: e.t!, records: e.records! };
+      if (s.firstBusy === null && e.records! > 0) s.firstBusy = s.progress;
+      return;
+    }
+    seen.add(e.event);
+    for (const w of waiters.filter((x) => x.event === e.event)) w.resolve();
+  });
+  child.on('exit', (code) => {
+    for (const w of waiters) if (!seen.has(w.event)) w.reject(new Error(`the serving process exited (${code}) before '${w.event}'`));
+  });
+  return s;
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`bench pipeline: ${what} not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function measureThroughput(ctx: Ctx, detector: DetectorFactory, records: number, profileDir: string | undefined): Promise<number> {
+  const topics = await topicsFor(ctx, `tp-${detector.kind}`, false);
+  await publish(ctx, topics, detector, 1);
+  const producer = ctx.log.producer();
+  const t0 = 1_700_000_000_000;
+  for (let from = 0; from < records; from += 10_000) {
+    const batch: ProducerRecord[] = [];
+    for (let i = from; i < Math.min(records, from + 10_000); i++) {
+      const r = reading(i % ctx.devices, Math.floor(i / ctx.devices), t0 + i);
+      batch.push({ topic: topics.telemetry, key: new TextEncoder().encode(r.deviceId), value: telemetryCodec.encode(r) });
+    }
+    await producer.send(batch);
+  }
+  await producer.close();
+  const s = startServingProcess(ctx, topics, `tp-${detector.kind}`, profileDir);
+  await s.waitFor('ready');
+  await until(() => (s.progress?.records ?? 0) >= records || s.child.exitCode !== null, 300_000, `${records} records scored`);
+  if (s.child.exitCode !== null) throw new Error(`bench pipeline: the serving process exited (${s.child.exitCode}) while scoring`);
+  const first = s.firstBusy!;
+  const last = s.progress!;
+  await s.stop();
+  return ((last.records - first.records) / Math.max(1, last.t - first.t)) * 1_000;
+}
+
+/** Steady traffic: a round of every device's readings each tick; each record's timestamp is its send time. */
+function traffic(ctx: Ctx, topic: string, perSecond: number) {
+  const producer = ctx.log.producer();
+  const perTick = Math.max(1, Math.round((perSecond * TICK_MS) / 1_000));
+  const seqs = new Array<number>(ctx.devices).fill(0);
+  const encoder = new TextEncoder();
+  const keys = Array.from({ length: ctx.devices }, (_, d) => encoder.encode(`dev-${d}`));
+  let next = 0;
+  let sent = 0;
+  let running = true;
+  const done = (async () => {
+    let due = performance.now();
+    while (running) {
+      const now = Date.now();
+      const batch: ProducerRecord[] = [];
+      for (let k = 0; k < perTick; k++) {
+        const d = next;
+        next = (next + 1) % ctx.devices;
+        batch.push({ topic, key: keys[d]!, value: telemetryCodec.encode(reading(d, seqs[d]!++, now)), timestamp: now });
+      }
+      await producer.send(batch);
+      sent += batch.length;
+      due += TICK_MS;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    await producer.close();
+  })();
+  return {
+    sent: () => sent,
+    async stop(): Promise<number> {
+      running = false;
+      await done;
+      return sent;
+    },
+  };
+}
+
+async function readScores(ctx: Ctx, topic: string, count: number): Promise<(ScoredRecord & { readonly raw: LogRecord })[]> {
+  const consumer = ctx.log.consumer();
+  const out: (ScoredRecord & { readonly raw: LogRecord })[] = [];
+  try {
+    await consumer.assign([{ topic, partition: 0 }]);
+    const deadline = Date.now() + 120_000;
+    while (out.length < count && Date.now() < deadline) for (const raw of await consumer.poll({ timeoutMs: 200 })) out.push({ ...anomalyCodec.decode(raw.value), raw });
+    // Anything more (duplicates) would be there by now.
+    for (const raw of await consumer.poll({ timeoutMs: 500 })) out.push({ ...anomalyCodec.decode(raw.value), raw });
+  } finally {
+    await consumer.close();
+  }
+  return out;
+}
+
+async function measureSwaps(ctx: Ctx, rate: number) {
+  const topics = await topicsFor(ctx, 'swap', true);
+  await publish(ctx, topics, robustZScore, 1);
+  let s = startServingProcess(ctx, topics, 'swap');
+  await s.waitFor('ready');
+  const load = traffic(ctx, topics.telemetry, rate);
+  await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
+  const steadyFrom = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const published = new Map<number, number>();
+  for (let v = 2; v <= SWAPS + 1; v++) {
+    published.set(v, await publish(ctx, topics, robustZScore, v));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  // Redeploy: stop the instance, publish a new version while it is down, start a new one (it boots with it).
+  const redeployVersion = SWAPS + 2;
+  await s.stop();
+  await publish(ctx, topics, robustZScore, redeployVersion);
+  s = startServingProcess(ctx, topics, 'swap');
+  await s.waitFor('ready');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const inputs = await load.stop();
+  const scored = await readScores(ctx, topics.scores!, inputs);
+  await s.stop();
+
+  const seen = new Map<string, number>();
+  for (const r of scored) seen.set(`${r.deviceId}#${r.seq}`, (seen.get(`${r.deviceId}#${r.seq}`) ?? 0) + 1);
+  const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
+  const lost = inputs - seen.size;
+  const latency = (r: ScoredRecord & { raw: LogRecord }): number => r.scoredAt - r.raw.timestamp;
+  const steady = scored.filter((r) => r.raw.timestamp >= steadyFrom && r.raw.timestamp < published.get(2)! - 50).map(latency).sort((a, b) => a - b);
+  const swapLatencies: number[] = [];
+  let swapWindowMax = 0;
+  for (const [v, at] of published) {
+    const mine = scored.filter((r) => r.model.version === v);
+    if (mine.length > 0) swapLatencies.push(Math.min(...mine.map((r) => r.scoredAt)) - at);
+    for (const r of scored) if (r.scoredAt >= at && r.scoredAt < at + 100) swapWindowMax = Math.max(swapWindowMax, latency(r));
+  }
+  swapLatencies.sort((a, b) => a - b);
+  const byTime = [...scored].sort((a, b) => a.scoredAt - b.scoredAt);
+  const firstNew = byTime.findIndex((r) => r.model.version === redeployVersion);
+  const redeployGapMs = firstNew <= 0 ? Number.NaN : byTime[firstNew]!.scoredAt - byTime[firstNew - 1]!.scoredAt;
+  return {
+    inputs,
+    lost,
+    duplicates,
+    steadyP99Ms: quantile(steady, 0.99),
+    swapP99Ms: quantile(swapLatencies, 0.99),
+    swapMaxMs: swapLatencies.at(-1) ?? Number.NaN,
+    swapWindowMaxMs: swapWindowMax,
+    redeployGapMs,
+    missingSwaps: SWAPS - swapLatencies.length,
+  };
+}
+
+async function measureE2e(ctx: Ctx, rate: number) {
+  const topics = await topicsFor(ctx, 'e2e', true);
+  await publish(ctx, topics, robustZScore, 1);
+  const s = startServingProcess(ctx, topics, 'e2e');
+  await s.waitFor('ready');
+  const load = traffic(ctx, topics.telemetry, rate);
+  await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
+  const from = Date.now() + 500;
+  await new Promise((resolve) => setTimeout(resolve, 3_500));
+  const inputs = await load.stop();
+  const scored = await readScores(ctx, topics.scores!, inputs);
+  await s.stop();
+  const lat = scored.filter((r) => r.raw.timestamp >= from).map((r) => r.scoredAt - r.raw.timestamp).sort((a, b) => a - b);
+  return { n: lat.length, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runPipelineBench(process.argv.slice(2));
