@@ -159,7 +159,13 @@ export class StreamApp {
   async #loop(): Promise<void> {
     const p = this.#parts;
     const committer = this.#committer;
-    p.tasks.beforeRevoke = () => this.#exclusive(() => committer.commitAll());
+    // A revocation commits everything processed so far, then detaches the revoked tasks before any
+    // other batch runs (a batch polled earlier then drops their records: stillOwned).
+    p.tasks.beforeRevoke = (detach) =>
+      this.#exclusive(async () => {
+        await committer.commitAll();
+        detach();
+      });
     try {
       while (!this.#stopping) {
         const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
