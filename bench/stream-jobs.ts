@@ -32,6 +32,10 @@ export interface WindowAgg {
   readonly max: number;
 }
 
+/** Where the aggregate codec writes before copying out (a small typed array never exposes its buffer). */
+const scratch = new DataView(new ArrayBuffer(40));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
 /**
  * 40 bytes, little-endian: int64 windowStart, int64 count (non-negative safe integers), float64
  * sum, min, max — the layout of the peer's WindowAgg serde.
@@ -39,16 +43,14 @@ export interface WindowAgg {
 export const windowAggCodec: Codec<WindowAgg> = {
   name: 'bench-window-agg',
   encode(a) {
-    const b = new Uint8Array(40);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, a.windowStart % 2 ** 32, true);
-    v.setUint32(4, Math.floor(a.windowStart / 2 ** 32), true);
-    v.setUint32(8, a.count % 2 ** 32, true);
-    v.setUint32(12, Math.floor(a.count / 2 ** 32), true);
-    v.setFloat64(16, a.sum, true);
-    v.setFloat64(24, a.min, true);
-    v.setFloat64(32, a.max, true);
-    return b;
+    scratch.setUint32(0, a.windowStart % 2 ** 32, true);
+    scratch.setUint32(4, Math.floor(a.windowStart / 2 ** 32), true);
+    scratch.setUint32(8, a.count % 2 ** 32, true);
+    scratch.setUint32(12, Math.floor(a.count / 2 ** 32), true);
+    scratch.setFloat64(16, a.sum, true);
+    scratch.setFloat64(24, a.min, true);
+    scratch.setFloat64(32, a.max, true);
+    return scratchBytes.slice();
   },
   decode(bytes) {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

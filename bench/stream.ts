@@ -5,8 +5,8 @@
  * thread; bench/peers/kafka-streams) against the same broker and the same input topic:
  *   (a) map         stateless: decode → transform → encode → output topic
  *   (b) window      keyed tumbling-window aggregation per device (store + changelog), at-least-once
- *   (c) window-eos  the same in exactly-once mode (Sluice: one transaction per batch; Kafka
- *                   Streams: exactly_once_v2)
+ *   (c) window-eos  the same in exactly-once mode (Sluice: one transaction per commit interval
+ *                   of 100 ms; Kafka Streams: exactly_once_v2, commit.interval.ms 100)
  * Each job is a new application (consumer group) reading the input from the earliest offset. The
  * clock runs from `run()` (or KafkaStreams.start()) until every input record is processed and its
  * outputs acknowledged: Sluice publishes a batch on BATCH_CHANNEL once its outputs are acknowledged
@@ -18,6 +18,8 @@
  *          [--records 1000000] [--devices 1000] [--partitions 4] [--window-ms 60000] [--batch 1000]
  *          [--jobs map,window,window-eos] [--peer auto|on|off] [--commit-ms 100] [--json]
  * The peer runs with --backend kafka (`--peer auto`); it needs java and, the first time, mvn.
+ * `--commit-ms` is the commit interval of both engines (Sluice's commitIntervalMs, Kafka Streams'
+ * commit.interval.ms).
  * With --json the last line of output is one JSON object with the figures. Pin the process (and so
  * the Java child) to one core with `taskset -c N` for one-core figures.
  */
@@ -90,7 +92,11 @@ async function topicRecords(log: Log, topic: string): Promise<number> {
 }
 
 /** Runs one Sluice job until all `total` input records are committed; returns its figures. */
-async function runSluiceJob(log: Log, job: StreamJob, o: { input: string; output: string; appId: string; total: number; batch: number; windowMs: number }): Promise<JobFigures> {
+async function runSluiceJob(
+  log: Log,
+  job: StreamJob,
+  o: { input: string; output: string; appId: string; total: number; batch: number; windowMs: number; commitMs: number },
+): Promise<JobFigures> {
   const topo = streamTopology(job, o.input, o.output, o.windowMs);
   let committed = 0;
   let firstRecordAt = 0;
@@ -116,6 +122,7 @@ async function runSluiceJob(log: Log, job: StreamJob, o: { input: string; output
       instanceId: 'bench',
       delivery: job === 'window-eos' ? 'exactly-once' : 'at-least-once',
       maxBatchRecords: o.batch,
+      commitIntervalMs: o.commitMs,
     });
     const watchdog = setInterval(() => {
       if (app.state === 'failed' || performance.now() - lastProgress > STALL_MS) done();
@@ -197,14 +204,14 @@ export async function runStreamBench(args: readonly string[]): Promise<StreamBen
     const produced = await produceInput(log, records);
     records.length = 0;
     say(`backend ${values.backend}: ${fmt(total)} telemetry records (${recordBytes}-byte values, ${devices} devices) in ${partitions} partitions, produced at ${fmt(produced)} records/s`);
-    say(`Sluice: one instance, batches of ${batch} records${WINDOW_STAND_IN ? `; window = groupByKey().aggregate() stand-in for ${windowMs} ms tumbling windows` : `; window = windowedBy(TimeWindows.of(${windowMs}))`}`);
+    say(`Sluice: one instance, batches of ${batch} records, commits every ${commitMs} ms${WINDOW_STAND_IN ? `; window = groupByKey().aggregate() stand-in for ${windowMs} ms tumbling windows` : `; window = windowedBy(TimeWindows.of(${windowMs}))`}`);
 
     const sluice: Partial<Record<StreamJob, JobFigures>> = {};
     for (const job of jobs as StreamJob[]) {
       const appId = `${prefix}-sluice-${job}`;
       const output = `${appId}-out`;
       await log.admin.createTopic(output, { partitions });
-      sluice[job] = await runSluiceJob(log, job, { input, output, appId, total, batch, windowMs });
+      sluice[job] = await runSluiceJob(log, job, { input, output, appId, total, batch, windowMs, commitMs });
       say(describeFigures(`Sluice ${job}`, sluice[job]));
     }
 

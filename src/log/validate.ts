@@ -94,38 +94,40 @@ export function recordSize(record: ProducerRecord): number {
 
 /**
  * Checks one record before anything of its batch is written: topic name, bytes for key, value and
- * headers, timestamp, size. Index `i` names the record in the message.
+ * headers, timestamp, size. Index `i` names the record in the message. Returns the record's size
+ * ({@link recordSize}).
  */
-export function assertProducerRecord(record: ProducerRecord, i: number, maxRecordBytes: number): void {
-  const where = `record ${i}`;
+export function assertProducerRecord(record: ProducerRecord, i: number, maxRecordBytes: number): number {
   if (record === null || typeof record !== 'object') {
-    throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, `${where}: must be an object with topic and value`, { details: { index: i } });
+    throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, `record ${i}: must be an object with topic and value`, { details: { index: i } });
   }
   assertTopicName(record.topic);
-  const invalid = (reason: string): never => {
-    throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, `${where} for topic '${record.topic}': ${reason}`, {
-      details: { index: i, topic: record.topic },
-    });
-  };
-  if (!(record.value instanceof Uint8Array)) invalid(`value must be bytes (Uint8Array), got ${typeName(record.value)}`);
-  if (record.key != null && !(record.key instanceof Uint8Array)) invalid(`key must be bytes (Uint8Array) or null, got ${typeName(record.key)}`);
+  if (!(record.value instanceof Uint8Array)) invalidRecord(record, i, `value must be bytes (Uint8Array), got ${typeName(record.value)}`);
+  if (record.key != null && !(record.key instanceof Uint8Array)) invalidRecord(record, i, `key must be bytes (Uint8Array) or null, got ${typeName(record.key)}`);
   if (record.headers !== undefined) {
-    if (record.headers === null || typeof record.headers !== 'object') invalid('headers must be an object of name → bytes');
+    if (record.headers === null || typeof record.headers !== 'object') invalidRecord(record, i, 'headers must be an object of name → bytes');
     for (const name in record.headers) {
-      if (!(record.headers[name] instanceof Uint8Array)) invalid(`header '${name}' must be bytes (Uint8Array), got ${typeName(record.headers[name])}`);
+      if (!(record.headers[name] instanceof Uint8Array)) invalidRecord(record, i, `header '${name}' must be bytes (Uint8Array), got ${typeName(record.headers[name])}`);
     }
   }
   if (record.timestamp !== undefined && !(Number.isSafeInteger(record.timestamp) && record.timestamp >= 0)) {
-    invalid(`timestamp must be a non-negative integer of ms, got ${String(record.timestamp)}`);
+    invalidRecord(record, i, `timestamp must be a non-negative integer of ms, got ${String(record.timestamp)}`);
   }
   const size = recordSize(record);
   if (size > maxRecordBytes) {
     throw new SluiceError(
       ErrorCode.LOG_RECORD_TOO_LARGE,
-      `${where} for topic '${record.topic}' is ${size} bytes, over the limit of ${maxRecordBytes} (maxRecordBytes)`,
+      `record ${i} for topic '${record.topic}' is ${size} bytes, over the limit of ${maxRecordBytes} (maxRecordBytes)`,
       { details: { index: i, topic: record.topic, size, maxRecordBytes } },
     );
   }
+  return size;
+}
+
+function invalidRecord(record: ProducerRecord, i: number, reason: string): never {
+  throw new SluiceError(ErrorCode.LOG_INVALID_RECORD, `record ${i} for topic '${record.topic}': ${reason}`, {
+    details: { index: i, topic: record.topic },
+  });
 }
 
 function typeName(v: unknown): string {

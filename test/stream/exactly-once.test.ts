@@ -1,8 +1,9 @@
 /**
- * Exactly-once delivery in-process on the embedded log: one transaction per batch across two
- * sub-topologies, an aborted transaction (injected) rewinds and rebuilds the tasks so nothing is
- * applied twice, a restarted instance with the same instanceId fences its predecessor, and the
- * options are checked. The SIGKILL crash test is exactly-once-crash.test.ts.
+ * Exactly-once delivery in-process on the embedded log: one transaction per batch, and one per
+ * commit interval spanning many batches, across two sub-topologies; an aborted transaction
+ * (injected; of one batch or of many) rewinds and rebuilds the tasks so nothing is applied twice;
+ * a restarted instance with the same instanceId fences its predecessor; the options are checked.
+ * The SIGKILL crash test is exactly-once-crash.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -47,8 +48,11 @@ function app(appliedTwice: { count: number }) {
 const values = (records: readonly { value: Uint8Array }[]) => records.map((r) => JSON.parse(text(r.value)) as number).sort((a, b) => a - b);
 const expected = (n: number) => Array.from({ length: n }, (_, i) => i * 10);
 
-/** A log whose transactional producers fail the commits numbered in `failCommits` (1-based) with a retriable error, after aborting. */
-function failingLog(log: Log, failCommits: ReadonlySet<number>): Log {
+/**
+ * A log whose transactional producers fail the commits numbered in `failCommits` (1-based) with a
+ * retriable error, after aborting (and after `delayMs`, so that batches are processed meanwhile).
+ */
+function failingLog(log: Log, failCommits: ReadonlySet<number>, delayMs = 0): Log {
   let commits = 0;
   const wrapTx = (tx: Transaction): Transaction => {
     let aborted = false;
@@ -57,6 +61,7 @@ function failingLog(log: Log, failCommits: ReadonlySet<number>): Log {
       sendOffsets: (o) => tx.sendOffsets(o),
       commit: async () => {
         if (failCommits.has(++commits)) {
+          if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
           await tx.abort();
           aborted = true;
           throw new SluiceError(ErrorCode.LOG_REBALANCE_IN_PROGRESS, 'injected: the group rebalanced', { retriable: true });
@@ -78,12 +83,12 @@ function failingLog(log: Log, failCommits: ReadonlySet<number>): Log {
   };
 }
 
-test('exactly-once: outputs across two sub-topologies appear once, one transaction per batch', async (t) => {
+test('exactly-once: outputs across two sub-topologies appear once, one transaction per batch (commitIntervalMs 0)', async (t) => {
   const log = await freshLog(t);
   await createTopics(log, { in: 3, out: 2 });
   await produce(log, inputs(0, 300));
   const twice = { count: 0 };
-  const a = await run(app(twice), { log, applicationId: 'eos1', delivery: 'exactly-once', maxBatchRecords: 50, pollTimeoutMs: 20 });
+  const a = await run(app(twice), { log, applicationId: 'eos1', delivery: 'exactly-once', maxBatchRecords: 50, pollTimeoutMs: 20, commitIntervalMs: 0 });
   t.after(() => a.close());
   const out = await readTopic(log, 'out', 300);
   await eventually(() => a.metrics().transactionsCommitted >= 6);
@@ -100,13 +105,30 @@ test('exactly-once: outputs across two sub-topologies appear once, one transacti
   assert.equal(committed.reduce((n, o) => n + (o.offset ?? 0), 0), 300);
 });
 
+test('exactly-once: one transaction spans the batches of a commit interval; outputs appear once and all at the commit', async (t) => {
+  const log = await freshLog(t);
+  await createTopics(log, { in: 3, out: 2 });
+  await produce(log, inputs(0, 300));
+  const twice = { count: 0 };
+  // A long interval: the transaction commits when the input is exhausted (an idle poll).
+  const a = await run(app(twice), { log, applicationId: 'eos1b', delivery: 'exactly-once', maxBatchRecords: 20, pollTimeoutMs: 20, commitIntervalMs: 600_000 });
+  t.after(() => a.close());
+  const out = await readTopic(log, 'out', 300);
+  await a.close();
+  assert.deepEqual(values(out), expected(300));
+  const m = a.metrics();
+  assert.equal(m.transactionsAborted, 0);
+  assert.ok(m.batches > m.transactionsCommitted, `${m.batches} batches in ${m.transactionsCommitted} transactions`);
+  assert.equal(twice.count, 0);
+});
+
 test('exactly-once: an aborted transaction rewinds to the committed offsets and rebuilds the tasks (nothing applied twice)', async (t) => {
   const base = await freshLog(t);
   await createTopics(base, { in: 3, out: 2 });
   await produce(base, inputs(0, 200));
   const log = failingLog(base, new Set([2, 3, 7]));
   const twice = { count: 0 };
-  const a = await run(app(twice), { log, applicationId: 'eos2', delivery: 'exactly-once', maxBatchRecords: 40, pollTimeoutMs: 20 });
+  const a = await run(app(twice), { log, applicationId: 'eos2', delivery: 'exactly-once', maxBatchRecords: 40, pollTimeoutMs: 20, commitIntervalMs: 0 });
   t.after(() => a.close());
   await readTopic(base, 'out', 200);
   await produce(base, inputs(200, 260));
@@ -120,6 +142,42 @@ test('exactly-once: an aborted transaction rewinds to the committed offsets and 
   // Everything, read in full after the close: exactly once.
   const out = await readTopic(base, 'out', 260);
   assert.deepEqual(values(out), expected(260));
+});
+
+test('exactly-once: an aborted transaction of many batches is re-read whole by fresh tasks', async (t) => {
+  const base = await freshLog(t);
+  await createTopics(base, { in: 3, out: 2 });
+  await produce(base, inputs(0, 200));
+  const log = failingLog(base, new Set([1]));
+  const twice = { count: 0 };
+  const a = await run(app(twice), { log, applicationId: 'eos2b', delivery: 'exactly-once', maxBatchRecords: 20, pollTimeoutMs: 20, commitIntervalMs: 600_000 });
+  t.after(() => a.close());
+  await readTopic(base, 'out', 200);
+  await a.close();
+  const m = a.metrics();
+  assert.equal(a.state, 'closed', String(a.error));
+  assert.equal(m.transactionsAborted, 1);
+  assert.ok(m.batches > m.transactionsCommitted, `${m.batches} batches in ${m.transactionsCommitted} transactions`);
+  assert.equal(twice.count, 0, 'no task instance saw a record twice');
+  assert.deepEqual(values(await readTopic(base, 'out', 200)), expected(200));
+});
+
+test('exactly-once: batches processed while a commit runs are dropped with it when it aborts', async (t) => {
+  const base = await freshLog(t);
+  await createTopics(base, { in: 3, out: 2 });
+  await produce(base, inputs(0, 300));
+  // The first commits take 60 ms and fail: meanwhile the loop goes on processing (held back) batches.
+  const log = failingLog(base, new Set([1, 2]), 60);
+  const twice = { count: 0 };
+  const a = await run(app(twice), { log, applicationId: 'eos2c', delivery: 'exactly-once', maxBatchRecords: 10, pollTimeoutMs: 20, commitIntervalMs: 30 });
+  t.after(() => a.close());
+  await readTopic(base, 'out', 300);
+  await a.close();
+  const m = a.metrics();
+  assert.equal(a.state, 'closed', String(a.error));
+  assert.equal(m.transactionsAborted, 2);
+  assert.equal(twice.count, 0, 'no task instance saw a record twice');
+  assert.deepEqual(values(await readTopic(base, 'out', 300)), expected(300));
 });
 
 test('exactly-once: a restarted instance with the same instanceId fences its predecessor', async (t) => {

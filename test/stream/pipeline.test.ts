@@ -122,7 +122,7 @@ test('SendPipeline hands out offsets in batch order only', async () => {
   const p = new SendPipeline(() => sends[i++]!.promise, 3);
   const info = { records: 1, outputs: 1, started: 0 };
   const rec = [{ topic: 'o', value: bytes('x') }];
-  for (let n = 0; n < 3; n++) p.push(rec, [{ topic: 'in', partition: 0, offset: n + 1 }], info);
+  for (let n = 0; n < 3; n++) p.push(rec, [{ topic: 'in', partition: 0, offset: n + 1 }], [info]);
   sends[1]!.resolve();
   sends[2]!.resolve();
   await new Promise((r) => setImmediate(r));

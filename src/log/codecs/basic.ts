@@ -1,6 +1,10 @@
 /** The two trivial codecs: raw bytes and UTF-8 text. */
+import { StringCache } from './binary.ts';
 import { type Codec, decodeError, describe, encodeError } from './codec.ts';
 import { utf8Decode, utf8Encode } from './utf8.ts';
+
+/** Short strings (keys: device ids, names) repeat; decoding one is then a hash and a compare. */
+const shortStrings = new StringCache(4096, 32);
 
 /**
  * Identity codec for raw bytes. No copy is made either way: the caller must not mutate a
@@ -21,6 +25,7 @@ export const bytesCodec: Codec<Uint8Array> = {
 /**
  * UTF-8 text. Encoding rejects strings with lone surrogates and decoding rejects invalid UTF-8
  * (both CODEC_*), so every accepted value round-trips exactly. A leading BOM is kept as U+FEFF.
+ * Decoded strings of up to 32 bytes go through a bounded cache (about 150 KiB, module-wide).
  */
 export const stringCodec: Codec<string> = {
   name: 'string',
@@ -33,7 +38,7 @@ export const stringCodec: Codec<string> = {
   decode(bytes) {
     if (!(bytes instanceof Uint8Array)) throw decodeError('string', `expected a Uint8Array, got ${describe(bytes)}`);
     try {
-      return utf8Decode(bytes);
+      return bytes.length <= shortStrings.maxBytes ? shortStrings.get(bytes, 0, bytes.length, 'string') : utf8Decode(bytes);
     } catch (error) {
       throw decodeError('string', 'invalid UTF-8', invalidUtf8Offset(bytes), error);
     }

@@ -265,42 +265,58 @@ function decodeUtf8Strict(buf: Uint8Array, start: number, n: number, what: strin
 }
 
 /**
- * A bounded, direct-mapped cache from short UTF-8 byte strings to decoded strings (FNV-1a hash of
- * the bytes → slot; a colliding entry replaces the old one). It saves building (and interning)
- * the same metric names for every record.
+ * A bounded cache from short UTF-8 byte strings to decoded strings: two-way set-associative (the
+ * FNV-1a hash of the bytes picks a pair of slots; a miss replaces the pair's less recently used
+ * one), so that two hot strings hashing to the same pair do not evict each other on every record.
+ * It saves building (and interning) the same device ids and names for every record.
  */
 export class StringCache {
   readonly maxBytes: number;
-  private readonly mask: number;
+  private readonly pairMask: number;
   private readonly keys: Uint8Array;
   private readonly lengths: Int32Array;
   private readonly values: string[];
+  /** Per pair: which of its two slots was used last (0 or 1). */
+  private readonly recent: Uint8Array;
 
-  /** `slots` must be a power of two. */
+  /** `slots` must be a power of two ≥ 2. */
   constructor(slots: number, maxBytes: number) {
     this.maxBytes = maxBytes;
-    this.mask = slots - 1;
+    this.pairMask = slots / 2 - 1;
     this.keys = new Uint8Array(slots * maxBytes);
     this.lengths = new Int32Array(slots).fill(-1);
     this.values = Array.from({ length: slots }, () => '');
+    this.recent = new Uint8Array(slots / 2);
   }
 
   /** The string of `buf[start, start + n)` (n ≤ maxBytes); throws ReadFailure on invalid UTF-8. */
   get(buf: Uint8Array, start: number, n: number, what: string): string {
     let h = 0x811c9dc5;
     for (let i = start; i < start + n; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
-    const slot = (h ^ (h >>> 15)) & this.mask;
-    const keys = this.keys;
-    const base = slot * this.maxBytes;
-    if (this.lengths[slot] === n) {
-      let i = 0;
-      while (i < n && keys[base + i] === buf[start + i]) i++;
-      if (i === n) return this.values[slot] as string;
+    const pair = (h ^ (h >>> 15)) & this.pairMask;
+    const slot = pair * 2;
+    if (this.matches(slot, buf, start, n)) {
+      this.recent[pair] = 0;
+      return this.values[slot] as string;
+    }
+    if (this.matches(slot + 1, buf, start, n)) {
+      this.recent[pair] = 1;
+      return this.values[slot + 1] as string;
     }
     const value = decodeUtf8(buf, start, n, what);
-    keys.set(buf.subarray(start, start + n), base);
-    this.lengths[slot] = n;
-    this.values[slot] = value;
+    const victim = slot + 1 - (this.recent[pair] as number);
+    this.keys.set(buf.subarray(start, start + n), victim * this.maxBytes);
+    this.lengths[victim] = n;
+    this.values[victim] = value;
+    this.recent[pair] = victim - slot;
     return value;
+  }
+
+  private matches(slot: number, buf: Uint8Array, start: number, n: number): boolean {
+    if (this.lengths[slot] !== n) return false;
+    const keys = this.keys;
+    const base = slot * this.maxBytes - start;
+    for (let i = start; i < start + n; i++) if (keys[base + i] !== buf[i]) return false;
+    return true;
   }
 }

@@ -22,6 +22,20 @@ const MAX_CACHED_BLOCK = 256;
 
 const nameCache = new StringCache(1024, 32);
 
+/**
+ * The names of the last record encoded and, once a second record in a row had them, their block
+ * (with its varint length): records of one kind of device repeat their names, so the block is
+ * copied instead of written name by name. Records of alternating kinds cost a compare each.
+ */
+let lastNames: readonly string[] = [];
+let lastBlock: Uint8Array | null = null;
+
+function sameNames(names: readonly string[]): boolean {
+  if (names.length !== lastNames.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== lastNames[i]) return false;
+  return true;
+}
+
 /** Writes the metrics section (see above); throws CODEC_ENCODE naming the bad metric. */
 export function writeMetrics(w: ByteWriter, metrics: Readonly<Record<string, unknown>>): void {
   const names = Object.keys(metrics);
@@ -34,6 +48,22 @@ export function writeMetrics(w: ByteWriter, metrics: Readonly<Record<string, unk
     if (typeof v !== 'number') throw encodeError(CODEC, `must be a number, got ${describe(v)}`, fieldPath('metrics', name));
     w.f64(v);
   }
+  const same = n > 0 && sameNames(names);
+  if (same && lastBlock !== null) {
+    w.ensure(lastBlock.length);
+    w.buf.set(lastBlock, w.pos);
+    w.pos += lastBlock.length;
+    return;
+  }
+  const lengthAt = w.pos - w.start; // relative: a growing writer moves the record
+  writeNames(w, names);
+  lastNames = names;
+  lastBlock = same ? w.buf.slice(w.start + lengthAt, w.pos) : null;
+}
+
+/** Writes the names block: its varint byte length, then the names. */
+function writeNames(w: ByteWriter, names: readonly string[]): void {
+  const n = names.length;
   const lengthAt = w.pos - w.start; // relative: a growing writer moves the record
   w.pos += 1; // room for the names block length, assumed < 128 (moved below otherwise)
   const blockAt = w.pos - w.start;

@@ -121,8 +121,10 @@ function corrupt(where: string, reason: string): SluiceError {
 
 /**
  * Decodes the records of a batch whose offset is ≥ `fromOffset`, appending at most `limit` of them
- * to `out`. Keys, values and header values are views into `blob` (no copies). Returns how many
- * records were appended.
+ * to `out` — and, when `overflow` is given, the batch's records after those to `overflow` (so a
+ * reader can keep them for its next read instead of reading and checking the blob again). Keys,
+ * values and header values are views into `blob` (no copies). Returns how many records were
+ * appended to `out`.
  */
 export function decodeBatch(
   blob: Uint8Array,
@@ -130,6 +132,7 @@ export function decodeBatch(
   fromOffset: number,
   limit: number,
   out: LogRecord[],
+  overflow?: LogRecord[],
 ): number {
   const where = `${meta.topic}/${meta.partition}@${meta.baseOffset}`;
   const buf = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
@@ -141,22 +144,25 @@ export function decodeBatch(
   let added = 0;
   let i = 0;
   try {
-    for (; i < count && added < limit; i++) {
+    for (; i < count && (added < limit || overflow !== undefined); i++) {
       const offset = baseOffset + buf.readUInt32LE(o);
       const timestamp = buf.readDoubleLE(o + 4);
       o += 12;
       const keyLength = buf.readInt32LE(o);
-      o += 4;
-      let key: Uint8Array | null = null;
-      if (keyLength >= 0) {
-        key = buf.subarray(o, o + keyLength);
-        o += keyLength;
-      }
+      const keyAt = o + 4;
+      o = keyAt + Math.max(0, keyLength);
       const valueLength = buf.readUInt32LE(o);
-      const value = buf.subarray(o + 4, o + 4 + valueLength);
-      o += 4 + valueLength;
+      const valueAt = o + 4;
+      o = valueAt + valueLength;
       const headerCount = buf.readUInt16LE(o);
       o += 2;
+      if (offset < fromOffset) {
+        for (let j = 0; j < headerCount; j++) {
+          o += 2 + buf.readUInt16LE(o);
+          o += 4 + buf.readUInt32LE(o);
+        }
+        continue;
+      }
       let headers = EMPTY_HEADERS;
       if (headerCount > 0) {
         const h: Record<string, Uint8Array> = {};
@@ -170,9 +176,15 @@ export function decodeBatch(
         }
         headers = h;
       }
-      if (offset < fromOffset) continue;
-      out.push({ topic, partition, offset, timestamp, key, value, headers });
-      added++;
+      if (valueAt + valueLength > buf.length) throw new RangeError('value past the end of the batch');
+      const key = keyLength >= 0 ? buf.subarray(keyAt, keyAt + keyLength) : null;
+      const record = { topic, partition, offset, timestamp, key, value: buf.subarray(valueAt, valueAt + valueLength), headers };
+      if (added < limit) {
+        out.push(record);
+        added++;
+      } else {
+        overflow!.push(record);
+      }
     }
   } catch (error) {
     throw corrupt(where, `truncated record (${(error as Error).message})`);

@@ -26,6 +26,20 @@ const CROSS_PROCESS_POLL_MS = 5;
 
 const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
+/** The read position of one assigned partition. */
+interface PositionEntry {
+  readonly tp: TopicPartition;
+  position: number;
+  /**
+   * The rest of the last batch read (records from `ahead[aheadNext]` on), valid while the
+   * position is still `aheadFrom`: the next read takes them instead of reading and checking that
+   * batch again. At most one batch.
+   */
+  ahead: LogRecord[];
+  aheadNext: number;
+  aheadFrom: number;
+}
+
 interface Membership {
   readonly groupId: string;
   readonly memberId: string;
@@ -42,7 +56,7 @@ export class EmbeddedConsumer implements Consumer {
   readonly #options: Required<Omit<ConsumerOptions, 'groupId'>> & { groupId: string | undefined };
   readonly #onClose: () => void;
   /** Next offset to read, per assigned partition. */
-  #positions = new Map<string, { tp: TopicPartition; position: number }>();
+  #positions = new Map<string, PositionEntry>();
   #membership: Membership | null = null;
   #rotation = 0;
   #closed = false;
@@ -145,6 +159,8 @@ export class EmbeddedConsumer implements Consumer {
     const start = this.#rotation++ % n;
     for (let i = 0; i < n && out.length < maxRecords; i++) {
       const entry = entries[(start + i) % n]!;
+      // Records read ahead first; when they fill the batch, that is the whole read of this poll.
+      if (!this.#readAhead(entry, maxRecords - out.length, out) || out.length >= maxRecords) break;
       const topic = this.#ctx.topics.get(entry.tp.topic);
       const { startOffset, endOffset } = this.#ctx.log.bounds(topic, entry.tp.partition);
       if (entry.position < startOffset || entry.position > endOffset) {
@@ -152,11 +168,32 @@ export class EmbeddedConsumer implements Consumer {
       }
       if (entry.position >= endOffset) continue;
       const before = out.length;
-      this.#ctx.log.read(topic, entry.tp.partition, entry.position, maxRecords - out.length, out);
+      const rest: LogRecord[] = [];
+      this.#ctx.log.read(topic, entry.tp.partition, entry.position, maxRecords - out.length, out, rest);
       if (out.length > before) entry.position = out[out.length - 1]!.offset + 1;
       else entry.position = endOffset;
+      entry.ahead = rest;
+      entry.aheadNext = 0;
+      entry.aheadFrom = entry.position;
     }
     return out;
+  }
+
+  /** Takes up to `max` records read ahead for `entry` (dropping them if it was sought elsewhere); true when it has none left. */
+  #readAhead(entry: PositionEntry, max: number, out: LogRecord[]): boolean {
+    const ahead = entry.ahead;
+    if (entry.aheadNext >= ahead.length) return true;
+    if (entry.aheadFrom !== entry.position) {
+      entry.ahead = [];
+      return true;
+    }
+    const end = Math.min(ahead.length, entry.aheadNext + max);
+    for (let i = entry.aheadNext; i < end; i++) out.push(ahead[i]!);
+    entry.aheadNext = end;
+    entry.position = entry.aheadFrom = ahead[end - 1]!.offset + 1;
+    if (end < ahead.length) return false;
+    entry.ahead = [];
+    return true;
   }
 
   /** Applies the group's state: revoke on a pending rebalance, take partitions when it is done. */
@@ -201,7 +238,7 @@ export class EmbeddedConsumer implements Consumer {
       const topic = this.#ctx.topics.get(tp.topic);
       const { startOffset, endOffset } = this.#ctx.log.bounds(topic, tp.partition);
       const position = committed[i]?.offset ?? (this.#options.autoOffsetReset === 'earliest' ? startOffset : endOffset);
-      this.#positions.set(key(tp), { tp: { topic: tp.topic, partition: tp.partition }, position });
+      this.#positions.set(key(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, ahead: [], aheadNext: 0, aheadFrom: position });
     });
   }
 
@@ -291,7 +328,7 @@ export class EmbeddedConsumer implements Consumer {
     return groupId;
   }
 
-  #assigned(tp: TopicPartition, action: string): { tp: TopicPartition; position: number } {
+  #assigned(tp: TopicPartition, action: string): PositionEntry {
     const entry = this.#positions.get(key(tp));
     if (entry === undefined) {
       throw new SluiceError(ErrorCode.LOG_NOT_ASSIGNED, `cannot ${action} ${tp.topic}/${tp.partition}: partition not assigned to this consumer`, {

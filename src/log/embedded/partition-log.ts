@@ -26,13 +26,14 @@ export class PartitionLog {
   }
 
   /**
-   * Appends to `out` up to `maxRecords` records of a partition from `fromOffset` on. Batch rows
-   * are fetched one at a time (iterate), so no blob is read beyond what is needed.
+   * Appends to `out` up to `maxRecords` records of a partition from `fromOffset` on, and to `rest`
+   * the records of the last batch read that did not fit (at most one batch). Batch rows are
+   * fetched one at a time (iterate), so no blob is read beyond what is needed.
    */
-  read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[]): number {
+  read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[], rest: LogRecord[]): number {
     let added = 0;
     for (const row of this.#fetch.iterate(topic.id, partition, fromOffset) as IterableIterator<BatchRow>) {
-      added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, fromOffset, maxRecords - added, out);
+      added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, fromOffset, maxRecords - added, out, rest);
       if (added >= maxRecords) break;
     }
     return added;

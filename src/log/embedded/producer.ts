@@ -13,7 +13,7 @@ import { ErrorCode, SluiceError } from '../../errors.ts';
 import { PRODUCER_DEFAULTS } from '../defaults.ts';
 import { DefaultPartitioner } from '../partitioner.ts';
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transaction } from '../types.ts';
-import { assertOpen, assertProducerRecord, definedOnly, recordSize } from '../validate.ts';
+import { assertOpen, assertProducerRecord, definedOnly } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import { withWriteTransaction } from './database.ts';
 import { type AppendRequest, encodeAppends, type PartitionAppend } from './append-request.ts';
@@ -47,7 +47,7 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    assertProducerRecord(r, i, maxRecordBytes);
+    bytes += assertProducerRecord(r, i, maxRecordBytes);
     let entry = byTopic.get(r.topic);
     if (entry === undefined) {
       const topic = ctx.topics.get(r.topic);
@@ -65,7 +65,6 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
     appendOf[i] = a;
     positionOf[i] = target.length;
     target.push(r);
-    bytes += recordSize(r);
   }
   return { appends, appendOf, positionOf, bytes };
 }

@@ -3,14 +3,16 @@
  * producer's `maxBufferedBytes`) and written at commit by the writer thread in one SQLite
  * transaction, together with the check that this producer still owns its transactional id. So read-committed and
  * read-uncommitted consumers alike never see a record of an aborted or unfinished transaction,
- * and a fenced (zombie) producer can never commit.
+ * and a fenced (zombie) producer can never commit. Each send is encoded into batch blobs right
+ * away: the transaction keeps bytes, not the caller's record objects (which a long transaction
+ * would otherwise keep alive into the garbage collector's old generation).
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { ProducerRecord, Transaction, TransactionOffsets } from '../types.ts';
 import { assertOffset } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import type { EmbeddedConsumer } from './consumer.ts';
-import { encodeAppends, type PartitionAppend } from './append-request.ts';
+import { encodeAppends, type EncodedAppend } from './append-request.ts';
 import { type PreparedSend, submitAppends } from './producer.ts';
 
 /** What a transaction needs from its producer. */
@@ -26,7 +28,7 @@ export interface TransactionSetup {
 /** One open transaction of an embedded producer. */
 export class EmbeddedTransaction implements Transaction {
   readonly #setup: TransactionSetup;
-  readonly #appends: PartitionAppend[] = [];
+  readonly #appends: EncodedAppend[] = [];
   readonly #offsets: TransactionOffsets[] = [];
   #bytes = 0;
   #state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
@@ -57,7 +59,7 @@ export class EmbeddedTransaction implements Transaction {
         );
       }
       this.#bytes += prepared.bytes;
-      this.#appends.push(...prepared.appends);
+      for (const a of encodeAppends(prepared.appends)) this.#appends.push(a);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
@@ -91,7 +93,7 @@ export class EmbeddedTransaction implements Transaction {
         offsets: o.offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
         fence: (o.consumer as EmbeddedConsumer | undefined)?.fence() ?? null,
       }));
-      await submitAppends(ctx, { appends: encodeAppends(this.#appends), durable, transaction: { transactionalId, epoch, offsets } });
+      await submitAppends(ctx, { appends: this.#appends, durable, transaction: { transactionalId, epoch, offsets } });
       this.#state = 'committed';
     } catch (error) {
       this.#state = 'aborted';

@@ -1,6 +1,9 @@
 /**
  * The Kafka consumer: a poll API over the client's low-level Fetch, with our own positions and a
- * bounded per-partition buffer (we fetch a partition only when its buffer is empty). Group
+ * bounded per-partition buffer (we fetch a partition only when its buffer is empty). One fetch is
+ * in flight at a time; when a poll leaves some partition's buffer empty, the next fetch starts
+ * right away in the background (like the Java consumer's prefetch), so the caller's processing of
+ * this batch overlaps the broker's answer for the next. Group
  * membership (JoinGroup/SyncGroup/heartbeats) is the client's; eager rebalances revoke everything
  * before rejoining (the listener's onRevoked runs then, while commits are still accepted) and
  * onAssigned runs when the new assignment arrives; poll waits for both.
@@ -30,8 +33,18 @@ interface PartitionState {
   position: number | null;
   /** Next offset to fetch (past buffered records and control batches). */
   fetchOffset: number;
+  /** Fetched records; those before index `next` were returned already. */
   buffer: LogRecord[];
+  next: number;
 }
+
+/** A partition's state before anything was read. */
+function freshState(tp: TopicPartition): PartitionState {
+  return { topic: tp.topic, partition: tp.partition, position: null, fetchOffset: 0, buffer: [], next: 0 };
+}
+
+/** True when a partition has no fetched record left to return. */
+const drained = (s: PartitionState): boolean => s.next >= s.buffer.length;
 
 /** How long to wait for an open transaction to settle the committed offsets (Kafka's default transaction timeout). */
 const UNSTABLE_OFFSETS_WAIT_MS = 60_000;
@@ -55,6 +68,8 @@ export class KafkaConsumer implements Consumer {
   #joined = false;
   /** Listener calls and assignment changes, in order; poll waits for them. */
   #chain: Promise<void> = Promise.resolve();
+  /** The fetch in flight (poll's, or a prefetch). */
+  #fetching: Promise<void> | null = null;
   #closed = false;
 
   constructor(config: KafkaLogConfig, admin: KafkaAdmin, topics: TopicCache, options: ConsumerOptions, onClose: () => void) {
@@ -122,7 +137,7 @@ export class KafkaConsumer implements Consumer {
     for (const tp of partitions) {
       const old = this.#assigned.get(keyOf(tp));
       if (old === undefined) added.push(tp);
-      next.set(keyOf(tp), old ?? { topic: tp.topic, partition: tp.partition, position: null, fetchOffset: 0, buffer: [] });
+      next.set(keyOf(tp), old ?? freshState(tp));
     }
     const revoked = this.#assignmentList().filter((tp) => !next.has(keyOf(tp)));
     if (revoked.length > 0) await this.#listener.onRevoked?.(revoked);
@@ -170,7 +185,7 @@ export class KafkaConsumer implements Consumer {
     for (const tp of partitions) {
       const info = await this.#topics.get(tp.topic);
       assertPartition(tp.topic, tp.partition, info.partitions);
-      next.set(keyOf(tp), this.#assigned.get(keyOf(tp)) ?? { topic: tp.topic, partition: tp.partition, position: null, fetchOffset: 0, buffer: [] });
+      next.set(keyOf(tp), this.#assigned.get(keyOf(tp)) ?? freshState(tp));
     }
     this.#mode = 'assign';
     this.#assigned = next;
@@ -224,6 +239,7 @@ export class KafkaConsumer implements Consumer {
     s.position = offset;
     s.fetchOffset = offset;
     s.buffer = [];
+    s.next = 0;
   }
 
   /** Gives partitions without a position one: the group's committed offset, else the reset policy. */
@@ -253,7 +269,10 @@ export class KafkaConsumer implements Consumer {
       this.#assertOpen();
       await this.#resolvePositions();
       const out = this.#drain(maxRecords);
-      if (out.length > 0) return out;
+      if (out.length > 0) {
+        this.#prefetch();
+        return out;
+      }
       const left = deadline - Date.now();
       if (this.#assigned.size === 0) {
         if (left <= 0) return [];
@@ -261,8 +280,34 @@ export class KafkaConsumer implements Consumer {
         continue;
       }
       if (left <= 0 && fetched) return [];
-      await this.#fetch(Math.max(0, Math.min(left, 500)));
+      await this.#fetchRound(Math.max(0, Math.min(left, 500)));
       fetched = true;
+    }
+  }
+
+  /** The fetch in flight, or a new one (one at a time). */
+  #fetchRound(maxWaitMs: number): Promise<void> {
+    if (this.#fetching === null) {
+      const round: Promise<void> = this.#fetch(maxWaitMs).finally(() => {
+        if (this.#fetching === round) this.#fetching = null;
+      });
+      this.#fetching = round;
+    }
+    return this.#fetching;
+  }
+
+  /**
+   * Starts a fetch (not waiting at the broker) when a partition's buffer ran dry, so that its
+   * records are there by the next poll. Its failure surfaces in the poll that needs it (or the
+   * next fetch fails the same way).
+   */
+  #prefetch(): void {
+    if (this.#fetching !== null || this.#closed) return;
+    for (const s of this.#assigned.values()) {
+      if (s.position !== null && drained(s)) {
+        this.#fetchRound(0).catch(() => {});
+        return;
+      }
     }
   }
 
@@ -271,18 +316,27 @@ export class KafkaConsumer implements Consumer {
     const out: LogRecord[] = [];
     for (const s of this.#assigned.values()) {
       if (out.length >= max) break;
-      if (s.buffer.length === 0) continue;
-      const take = s.buffer.splice(0, max - out.length);
-      out.push(...take);
-      s.position = s.buffer.length > 0 ? take[take.length - 1]!.offset + 1 : s.fetchOffset;
+      if (drained(s)) continue;
+      const end = Math.min(s.buffer.length, s.next + max - out.length);
+      for (let i = s.next; i < end; i++) out.push(s.buffer[i]!);
+      s.next = end;
+      if (drained(s)) {
+        s.buffer = [];
+        s.next = 0;
+        s.position = s.fetchOffset;
+      } else {
+        s.position = s.buffer[end - 1]!.offset + 1;
+      }
     }
     return out;
   }
 
   /** One Fetch for every assigned partition whose buffer is empty. */
   async #fetch(maxWaitMs: number): Promise<void> {
-    const wanted = [...this.#assigned.values()].filter((s) => s.buffer.length === 0 && s.position !== null);
+    const wanted = [...this.#assigned.values()].filter((s) => drained(s) && s.position !== null);
     if (wanted.length === 0) return;
+    // Where each was fetched from: a seek meanwhile makes the answer stale.
+    const requested = new Map(wanted.map((s) => [s, s.fetchOffset]));
     const byLeader = new Map<number, Map<string, { id: string; states: PartitionState[] }>>();
     for (const s of wanted) {
       const info = await this.#topics.get(s.topic);
@@ -329,7 +383,7 @@ export class KafkaConsumer implements Consumer {
           if (topic === undefined) continue;
           for (const p of t.partitions) {
             const s = topic.states.find((x) => x.partition === p.partitionIndex);
-            if (s === undefined || this.#assigned.get(keyOf(s)) !== s || s.buffer.length > 0) continue;
+            if (s === undefined || this.#assigned.get(keyOf(s)) !== s || !drained(s) || s.fetchOffset !== requested.get(s)) continue;
             if (p.errorCode === 1) {
               // OFFSET_OUT_OF_RANGE: start again per the reset policy.
               this.#moveTo(s, await this.#offsetAt(s, this.#reset === 'earliest' ? EARLIEST : LATEST));
@@ -338,6 +392,7 @@ export class KafkaConsumer implements Consumer {
             if (p.errorCode !== 0) continue;
             const decoded = decodePartition(topic.name, p, s.fetchOffset, this.#readCommitted);
             s.buffer = decoded.records;
+            s.next = 0;
             if (decoded.nextOffset !== null && decoded.nextOffset > s.fetchOffset) s.fetchOffset = decoded.nextOffset;
             if (s.buffer.length === 0) s.position = s.fetchOffset;
           }

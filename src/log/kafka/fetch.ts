@@ -22,9 +22,8 @@ export interface DecodedPartition {
   readonly nextOffset: number | null;
 }
 
-function bytes(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
+const NO_HEADERS: Readonly<Record<string, Uint8Array>> = Object.freeze({});
+const EMPTY = new Uint8Array(0);
 
 /** Decodes the batches of one partition, keeping records at or after `fromOffset`. */
 export function decodePartition(topic: string, p: FetchResponsePartition, fromOffset: number, readCommitted: boolean): DecodedPartition {
@@ -45,18 +44,26 @@ export function decodePartition(topic: string, p: FetchResponsePartition, fromOf
     }
     if (readCommitted && batch.attributes & IS_TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue;
     const appendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
+    const firstOffset = Number(batch.firstOffset);
+    const firstTimestamp = Number(batch.firstTimestamp);
+    const maxTimestamp = Number(batch.maxTimestamp);
     for (const r of batch.records) {
-      const offset = Number(batch.firstOffset) + r.offsetDelta;
+      const offset = firstOffset + r.offsetDelta;
       if (offset < fromOffset) continue;
-      const headers: Record<string, Uint8Array> = {};
-      for (const [k, v] of r.headers) if (k !== null) headers[k.toString('utf8')] = v === null ? new Uint8Array(0) : bytes(v);
+      // Keys, values and header values are the client's Buffers (views of the response): no copies.
+      let headers = NO_HEADERS;
+      if (r.headers.length > 0) {
+        const h: Record<string, Uint8Array> = {};
+        for (const [k, v] of r.headers) if (k !== null) h[k.toString('utf8')] = v ?? EMPTY;
+        headers = h;
+      }
       records.push({
         topic,
         partition: p.partitionIndex,
         offset,
-        timestamp: Number(appendTime ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta),
-        key: r.key === null ? null : bytes(r.key),
-        value: r.value === null ? new Uint8Array(0) : bytes(r.value),
+        timestamp: appendTime ? maxTimestamp : firstTimestamp + Number(r.timestampDelta),
+        key: r.key,
+        value: r.value ?? EMPTY,
         headers,
       });
     }

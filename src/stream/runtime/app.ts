@@ -1,19 +1,11 @@
 /**
- * A running topology instance: the poll → process → produce → commit loop, and the handle `run()`
- * returns (state, error, metrics, close). Records are polled (at most `maxBatchRecords`) and
- * processed by their partitions' tasks concurrently.
- *
- * At-least-once, the loop is pipelined (pipeline.ts): a batch's outputs are produced and, while the
- * log acknowledges them, the next batch is polled and processed; at most `maxInFlightBatches`
- * batches are unacknowledged (then the loop waits: a slow sink slows the source). Input offsets
- * are committed every `commitIntervalMs`, when idle, before partitions are revoked and on close,
- * and only those of batches whose outputs — and every earlier batch's — are acknowledged. If a
- * send fails, the application stops; the offsets of the batches acknowledged before the failed one
- * are committed, none after it (they are re-processed on restart: duplicates, never losses).
- *
- * In exactly-once mode the produce and the commit are one transaction (delivery-eos.ts); when it
- * is aborted, the batch's partitions are rewound to their committed offsets and every task is
- * rebuilt, so the records are processed again from the state the log holds: nothing twice.
+ * A running topology instance: the poll → process → commit loop, and the handle `run()` returns
+ * (state, error, metrics, close). Records are polled (at most `maxBatchRecords`) and processed by
+ * their partitions' tasks concurrently; the delivery mode's committer takes each processed batch
+ * and commits at commit points (every `commitIntervalMs`, when idle, before partitions are revoked
+ * and on close): at-least-once pipelined (commit-alo.ts), exactly-once in transactions of one or
+ * more batches (commit-eos.ts). A batch's processing and its hand-over to the committer run
+ * alone: a revocation's commit (which may come from the log client at any time) waits for them.
  *
  * Between the poll and the processing of a batch, the loop applies the control streams (up to
  * their end offsets at that moment; control/state.ts) and, at most once per `lagRefreshMs` or when
@@ -26,8 +18,9 @@ import type { ControlMetrics, ControlState } from '../control/state.ts';
 import type { BufferCollector } from '../task/collector.ts';
 import type { TaskMetrics } from '../task/metrics.ts';
 import type { StreamTask } from '../task/task.ts';
-import { isPipelined, type Delivery, type PipelinedDelivery } from './delivery.ts';
-import { SendPipeline, type BatchInfo } from './pipeline.ts';
+import type { CommitContext, Committer, ProcessedBatch } from './committer.ts';
+import type { Delivery } from './delivery.ts';
+import type { BatchInfo } from './pipeline.ts';
 import type { TaskManager } from './task-manager.ts';
 
 /** Lifecycle of a running application. */
@@ -46,7 +39,7 @@ export interface AppMetrics {
   readonly rebalancedCommits: number;
   readonly tasksCreated: number;
   readonly tasksClosed: number;
-  /** Exactly-once: batch transactions committed and aborted (both 0 at-least-once). */
+  /** Exactly-once: transactions (each of one or more batches) committed and aborted (both 0 at-least-once). */
   readonly transactionsCommitted: number;
   readonly transactionsAborted: number;
   /** Input records per second over the live tasks (sum of their decayed rates). */
@@ -71,10 +64,10 @@ export interface AppParts {
   readonly clock: Clock;
   readonly maxBatchRecords: number;
   readonly pollTimeoutMs: number;
-  /** At-least-once: least time between offset commits (0: every batch). */
+  /** Least time between commit points (0: every batch). */
   readonly commitIntervalMs: number;
-  /** At-least-once: batches whose outputs may be unacknowledged at once (≥ 1). */
-  readonly maxInFlightBatches: number;
+  /** Makes the delivery mode's committer. */
+  readonly committer: (context: CommitContext) => Committer;
   /** Least time between two samples of the end offsets for the lag metric. */
   readonly lagRefreshMs: number;
   /** The instance's control streams (null: the topology has none). */
@@ -91,17 +84,25 @@ export class StreamApp {
   #stopping = false;
   #batches = 0;
   #rebalanced = 0;
-  #lastCommit = performance.now();
+  readonly #committer: Committer;
+  /** Settles when the batch or commit running now is done (they never overlap). */
+  #lock: Promise<unknown> = Promise.resolve();
   #lastLagSample = Number.NEGATIVE_INFINITY;
   #tasksAtLagSample = 0;
-  /** Exactly-once: the batch being processed and committed (a revocation waits for it). */
-  #inFlight: Promise<unknown> | null = null;
   readonly #done: Promise<void>;
 
   /** Starts the loop (made by `run()`). */
   constructor(parts: AppParts) {
     this.#parts = parts;
     this.applicationId = parts.applicationId;
+    this.#committer = parts.committer({
+      tasks: parts.tasks,
+      collector: parts.collector,
+      consumer: parts.consumer,
+      commitIntervalMs: parts.commitIntervalMs,
+      committed: (offsets, batches) => this.#committed(offsets, batches),
+      rebalanced: () => this.#rebalanced++,
+    });
     this.#done = this.#loop();
   }
 
@@ -157,28 +158,35 @@ export class StreamApp {
 
   async #loop(): Promise<void> {
     const p = this.#parts;
-    const delivery = p.delivery;
-    const pipeline = isPipelined(delivery) ? new SendPipeline((outputs) => delivery.send(outputs), p.maxInFlightBatches) : null;
-    // A revocation (on Kafka it may come during any wait) lets the work in flight finish first:
-    // at-least-once commits what was acknowledged; exactly-once lets the batch's transaction end,
-    // so a batch of a revoked task never commits after its partition's new task restored its state.
-    p.tasks.beforeRevoke = pipeline !== null ? () => this.#flush(delivery as PipelinedDelivery, pipeline) : async () => void (await this.#inFlight);
+    const committer = this.#committer;
+    // A revocation commits everything processed so far, then detaches the revoked tasks before any
+    // other batch runs (a batch polled earlier then drops their records: stillOwned).
+    p.tasks.beforeRevoke = (detach) =>
+      this.#exclusive(async () => {
+        await committer.commitAll();
+        detach();
+      });
     try {
       while (!this.#stopping) {
         const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
         const owners = ownersOf(polled, p.tasks);
         await this.#beforeProcessing(polled);
-        const records = stillOwned(polled, owners, p.tasks);
-        if (pipeline === null) await this.#batch(records);
-        else await this.#pipelined(records, delivery as PipelinedDelivery, pipeline);
+        await this.#exclusive(async () => committer.add(await this.#processBatch(stillOwned(polled, owners, p.tasks))));
       }
-      if (pipeline !== null) await this.#flush(delivery as PipelinedDelivery, pipeline);
+      await this.#exclusive(() => committer.commitAll());
     } catch (error) {
       this.#error = error instanceof Error ? error : new Error(String(error));
-      if (pipeline !== null) await this.#salvage(delivery as PipelinedDelivery, pipeline);
+      await this.#exclusive(() => committer.salvage());
     }
     p.tasks.beforeRevoke = null;
     await this.#shutdown();
+  }
+
+  /** Runs `step` once the step before it is done. */
+  #exclusive(step: () => Promise<void>): Promise<void> {
+    const run = this.#lock.then(step);
+    this.#lock = run.catch(() => {});
+    return run;
   }
 
   /**
@@ -205,17 +213,18 @@ export class StreamApp {
   async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, LogRecord[]>> {
     const p = this.#parts;
     const byTask = new Map<StreamTask, LogRecord[]>();
-    let task: StreamTask | undefined;
+    // Polls return each partition's records in runs: one task lookup per run, not per record.
+    let list: LogRecord[] = [];
     let last: LogRecord | undefined;
     for (const r of records) {
-      if (last === undefined || last.partition !== r.partition || last.topic !== r.topic) {
-        task = p.tasks.get(r);
-        last = r;
+      if (last === undefined || r.partition !== last.partition || r.topic !== last.topic) {
+        const task = p.tasks.get(r);
+        if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
+        list = byTask.get(task) ?? [];
+        if (list.length === 0) byTask.set(task, list);
       }
-      if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
-      const list = byTask.get(task);
-      if (list === undefined) byTask.set(task, [r]);
-      else list.push(r);
+      list.push(r);
+      last = r;
     }
     if (byTask.size === 1) {
       for (const [task, list] of byTask) await task.process(list);
@@ -227,106 +236,21 @@ export class StreamApp {
   }
 
   /** Processes a batch; returns its tasks, the outputs they emitted and the input offsets to commit. */
-  async #processBatch(records: readonly LogRecord[]) {
+  async #processBatch(records: readonly LogRecord[]): Promise<ProcessedBatch> {
+    const started = performance.now();
     const byTask = await this.#process(records);
     const offsets: TopicPartitionOffset[] = [];
     for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
-    return { byTask, offsets, outputs: this.#parts.collector.take() };
+    const outputs = this.#parts.collector.take();
+    return { byTask, outputs, offsets, info: { records: records.length, outputs: outputs.length, started } };
   }
 
-  /** At-least-once: processes a batch, hands its outputs to the pipeline, commits on the interval. */
-  async #pipelined(records: readonly LogRecord[], delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    const started = performance.now();
-    const { outputs, offsets } = await this.#processBatch(records);
-    if (outputs.length > 0 || offsets.length > 0) {
-      await pipeline.waitForRoom();
-      pipeline.push(outputs, offsets, { records: records.length, outputs: outputs.length, started });
-    }
-    if (records.length === 0) {
-      // Idle: nothing to overlap with, so finish the work in flight and commit it.
-      await this.#flush(delivery, pipeline);
-      return;
-    }
-    pipeline.retireSettled();
-    if (performance.now() - this.#lastCommit >= this.#parts.commitIntervalMs) await this.#commit(delivery, pipeline);
-  }
-
-  /** Waits for every output in flight, then commits (revoke, close, idle). */
-  async #flush(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    await pipeline.drain();
-    await this.#commit(delivery, pipeline);
-  }
-
-  /** Commits the offsets of the batches retired (acknowledged, in order) since the last commit. */
-  async #commit(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    this.#lastCommit = performance.now();
-    if (!pipeline.hasAcknowledged) return;
-    const { offsets, batches } = pipeline.take();
-    const outcome = await delivery.commitOffsets(offsets);
-    if (outcome === 'rebalanced') {
-      this.#rebalanced++;
-      return;
-    }
+  /** Notes a commit: metrics, tasks' committed offsets, one BATCH_CHANNEL message per batch. */
+  #committed(offsets: readonly TopicPartitionOffset[], batches: readonly BatchInfo[]): void {
     this.#batches += batches.length;
-    const p = this.#parts;
-    for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
-    if (batchChannel.hasSubscribers) for (const b of batches) this.#publish(b);
-  }
-
-  /**
-   * After an error: commits what was acknowledged before the first failed send (as the
-   * sequential loop did: every batch before the failing one committed), best effort.
-   */
-  async #salvage(delivery: PipelinedDelivery, pipeline: SendPipeline): Promise<void> {
-    await pipeline.drain().catch(() => {});
-    await this.#commit(delivery, pipeline).catch(() => {});
-  }
-
-  #publish(b: BatchInfo): void {
-    batchChannel.publish({ applicationId: this.applicationId, records: b.records, outputs: b.outputs, durationMs: performance.now() - b.started });
-  }
-
-  /** Exactly-once: one batch, one transaction, committed before the next poll. */
-  async #batch(records: readonly LogRecord[]): Promise<void> {
-    const p = this.#parts;
-    const started = performance.now();
-    const work = (async () => {
-      const processed = await this.#processBatch(records);
-      const { outputs, offsets } = processed;
-      return { ...processed, outcome: outputs.length === 0 && offsets.length === 0 ? null : await p.delivery.commitBatch(outputs, offsets) };
-    })();
-    this.#inFlight = work.catch(() => {});
-    const { byTask, outputs, offsets, outcome } = await work.finally(() => (this.#inFlight = null));
-    if (outcome === null) return;
-    if (outcome === 'aborted') {
-      await this.#rewind(byTask);
-      return;
-    }
-    if (outcome === 'rebalanced') {
-      this.#rebalanced++;
-      return;
-    }
-    this.#batches++;
-    for (const o of offsets) p.tasks.get(o)?.committed(o.offset);
-    if (batchChannel.hasSubscribers) this.#publish({ records: records.length, outputs: outputs.length, started });
-  }
-
-  /**
-   * After an aborted transaction: seeks the batch's partitions back to their committed offsets
-   * (or, never committed, to the batch's first record) and rebuilds every task (all of them may
-   * have emitted into the aborted transaction, punctuators included), dropping anything their
-   * closing processors emitted (the new tasks' replayed control records emit afresh). Partitions
-   * revoked during the batch are left to their new owner.
-   */
-  async #rewind(byTask: ReadonlyMap<StreamTask, readonly LogRecord[]>): Promise<void> {
-    const p = this.#parts;
-    const batch = [...byTask].map(([task, list]) => ({ topic: task.topic, partition: task.partition, first: list[0]!.offset }));
-    const committed = batch.length === 0 ? [] : await p.consumer.committed(batch.map(({ topic, partition }) => ({ topic, partition })));
-    await p.tasks.rebuild(() => p.collector.take());
-    for (const [i, b] of batch.entries()) {
-      // A partition revoked meanwhile (Kafka) is re-read from its committed offset by its new owner.
-      if (p.tasks.get(b) === undefined) continue;
-      await p.consumer.seek({ topic: b.topic, partition: b.partition }, { offset: committed[i]?.offset ?? b.first });
+    for (const o of offsets) this.#parts.tasks.get(o)?.committed(o.offset);
+    if (batchChannel.hasSubscribers) {
+      for (const b of batches) batchChannel.publish({ applicationId: this.applicationId, records: b.records, outputs: b.outputs, durationMs: performance.now() - b.started });
     }
   }
 
@@ -360,10 +284,10 @@ function ownersOf(records: readonly LogRecord[], tasks: TaskManager): Map<string
 /**
  * The polled records whose partition still has the task it had when they were polled. On Kafka
  * the group may rebalance during any wait (the client's heartbeats drive it), for instance while
- * control records are applied: a revoked partition's records are left to its new owner, which
- * reads them from the committed offset; a partition revoked and assigned again has a fresh task
- * (restored from its changelog) whose consumer position went back to the committed offset, so its
- * stale records would be processed twice.
+ * control records are applied or a revocation's commit runs: a revoked partition's records are
+ * left to its new owner, which reads them from the committed offset; a partition revoked and
+ * assigned again has a fresh task (restored from its changelog) whose consumer position went back
+ * to the committed offset, so its stale records would be processed twice.
  */
 function stillOwned(records: readonly LogRecord[], owners: ReadonlyMap<string, StreamTask | undefined>, tasks: TaskManager): readonly LogRecord[] {
   const changed = new Set<string>();

@@ -1,9 +1,9 @@
 /**
- * How a batch's outputs and input offsets reach the log. At-least-once: produce the outputs, wait
- * for their acknowledgement, then commit the offsets; a crash in between re-processes the batch
- * (duplicates, never losses). Exactly-once (delivery-eos.ts) implements the same interface with
- * one log Transaction per batch: outputs (sinks, repartition topics, changelog writes — everything
- * a task hands its collector) and input offsets, all visible or none.
+ * How outputs and input offsets reach the log. At-least-once: produce the outputs, wait for their
+ * acknowledgement, then commit the offsets; a crash in between re-processes the batch (duplicates,
+ * never losses). Exactly-once (delivery-eos.ts): one log Transaction holding the outputs (sinks,
+ * repartition topics, changelog writes — everything a task hands its collector) and the input
+ * offsets, all visible or none.
  */
 import { isSluiceError } from '../../errors.ts';
 import type { Consumer, Producer, ProducerRecord, TopicPartitionOffset } from '../../log/types.ts';
@@ -24,10 +24,8 @@ export interface TransactionCounts {
   readonly aborted: number;
 }
 
-/** Commits batches. */
+/** What every delivery offers. */
 export interface Delivery {
-  /** Makes a batch durable: outputs first, then input offsets (or both atomically). */
-  commitBatch(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome>;
   /** Transactions committed and aborted so far. */
   transactions(): TransactionCounts;
   close(): Promise<void>;
@@ -35,19 +33,14 @@ export interface Delivery {
 
 /**
  * A delivery whose two halves can be pipelined (at-least-once): outputs are sent as each batch is
- * processed, and input offsets committed later, on an interval, for the batches whose outputs are
- * all acknowledged (pipeline.ts).
+ * processed, and input offsets committed later, at commit points, for the batches whose outputs
+ * are all acknowledged (commit-alo.ts).
  */
 export interface PipelinedDelivery extends Delivery {
   /** Produces outputs; resolves once they are acknowledged. */
   send(outputs: readonly ProducerRecord[]): Promise<unknown>;
   /** Commits input offsets: `committed`, or `rebalanced` when the group moved on meanwhile. */
   commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome>;
-}
-
-/** True for a delivery the runtime may pipeline. */
-export function isPipelined(delivery: Delivery): delivery is PipelinedDelivery {
-  return typeof (delivery as Partial<PipelinedDelivery>).commitOffsets === 'function';
 }
 
 /** At-least-once delivery with a plain producer and consumer-group commits. */
@@ -58,11 +51,6 @@ export class AtLeastOnceDelivery implements PipelinedDelivery {
   constructor(producer: Producer, consumer: Consumer) {
     this.#producer = producer;
     this.#consumer = consumer;
-  }
-
-  async commitBatch(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[]): Promise<CommitOutcome> {
-    if (outputs.length > 0) await this.#producer.send(outputs);
-    return this.commitOffsets(offsets);
   }
 
   send(outputs: readonly ProducerRecord[]): Promise<unknown> {

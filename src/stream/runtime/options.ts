@@ -8,7 +8,7 @@ import type { Clock } from '../clock.ts';
 
 /**
  * Delivery guarantees. `at-least-once`: outputs are produced, then offsets committed (a crash may
- * duplicate outputs). `exactly-once`: one log transaction per batch (delivery-eos.ts).
+ * duplicate outputs). `exactly-once`: one log transaction per commit interval (commit-eos.ts).
  */
 export const DeliveryMode = { atLeastOnce: 'at-least-once', exactlyOnce: 'exactly-once' } as const;
 /** How outputs and input offsets are committed. */
@@ -35,9 +35,10 @@ export interface RunOptions {
   /** Longest wait of one poll, in ms (also the wall-clock punctuation granularity). Default 100. */
   readonly pollTimeoutMs?: number;
   /**
-   * At-least-once: how often input offsets are committed, in ms (always also on revoke, on close
-   * and when idle); only offsets of batches whose outputs are all acknowledged. 0: after every
-   * batch. Default 100.
+   * How often input offsets are committed, in ms (always also on revoke, on close and when idle),
+   * with the state stores' changelog records (the latest per key since the last commit). At-least-
+   * once: only offsets of batches whose outputs and state are acknowledged. Exactly-once: the
+   * length of a transaction (Kafka Streams' commit.interval.ms). 0: after every batch. Default 100.
    */
   readonly commitIntervalMs?: number;
   /**

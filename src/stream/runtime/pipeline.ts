@@ -4,8 +4,11 @@
  * backpressure). Batches are retired strictly in order, and only a retired batch's input offsets
  * become committable, so an offset is never committed past an output that is not acknowledged:
  * when batch N's send fails, batch N+1's offsets (even if its send succeeded) are never handed out.
+ * A pushed batch may carry no offsets (they come with a later one, at a commit point) and the
+ * infos of several processed batches (those whose offsets it carries).
  */
 import type { ProducerRecord, TopicPartitionOffset } from '../../log/types.ts';
+import { OffsetMap } from './committer.ts';
 
 /** One batch in flight. */
 interface Pending {
@@ -14,7 +17,7 @@ interface Pending {
   failed: boolean;
   error: unknown;
   readonly offsets: readonly TopicPartitionOffset[];
-  readonly info: BatchInfo;
+  readonly batches: readonly BatchInfo[];
 }
 
 /** What the runtime reports per committed batch. */
@@ -35,7 +38,7 @@ export class SendPipeline {
   readonly #send: (outputs: readonly ProducerRecord[]) => Promise<unknown>;
   readonly #maxInFlight: number;
   readonly #queue: Pending[] = [];
-  #acked = new Map<string, TopicPartitionOffset>();
+  readonly #acked = new OffsetMap();
   #batches: BatchInfo[] = [];
 
   constructor(send: (outputs: readonly ProducerRecord[]) => Promise<unknown>, maxInFlight: number) {
@@ -48,20 +51,23 @@ export class SendPipeline {
     return this.#queue.length;
   }
 
-  /** True when retired batches have offsets not yet handed out by {@link take}. */
+  /** True when retired pushes have offsets not yet handed out by {@link take}. */
   get hasAcknowledged(): boolean {
-    return this.#batches.length > 0;
+    return this.#acked.size > 0 || this.#batches.length > 0;
   }
 
-  /** Starts producing a batch's outputs; its offsets become committable once they (and every earlier batch's) are acknowledged. */
-  push(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[], info: BatchInfo): void {
+  /**
+   * Starts producing outputs; `offsets` (and the processed `batches` they cover) become committable
+   * once these outputs and every earlier push's are acknowledged.
+   */
+  push(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[], batches: readonly BatchInfo[]): void {
     let sent: Promise<unknown>;
     try {
       sent = outputs.length === 0 ? Promise.resolve() : this.#send(outputs);
     } catch (error) {
       sent = Promise.reject(error);
     }
-    const pending: Pending = { ack: undefined as unknown as Promise<void>, settled: false, failed: false, error: undefined, offsets, info };
+    const pending: Pending = { ack: undefined as unknown as Promise<void>, settled: false, failed: false, error: undefined, offsets, batches };
     (pending as { ack: Promise<void> }).ack = sent.then(
       () => {
         pending.settled = true;
@@ -99,8 +105,7 @@ export class SendPipeline {
 
   /** Hands out the committable offsets and their batches, and starts over. */
   take(): Acknowledged {
-    const out = { offsets: [...this.#acked.values()], batches: this.#batches };
-    this.#acked = new Map();
+    const out = { offsets: this.#acked.take(), batches: this.#batches };
     this.#batches = [];
     return out;
   }
@@ -109,7 +114,7 @@ export class SendPipeline {
     const head = this.#queue[0]!;
     if (head.failed) throw head.error;
     this.#queue.shift();
-    for (const o of head.offsets) this.#acked.set(`${o.topic}\0${o.partition}`, o);
-    this.#batches.push(head.info);
+    this.#acked.add(head.offsets);
+    this.#batches.push(...head.batches);
   }
 }

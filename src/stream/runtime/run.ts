@@ -14,6 +14,9 @@ import { BufferCollector } from '../task/collector.ts';
 import type { Producer } from '../../log/types.ts';
 import type { Topology } from '../topology/topology.ts';
 import { StreamApp } from './app.ts';
+import { AtLeastOnceCommitter } from './commit-alo.ts';
+import { ExactlyOnceCommitter } from './commit-eos.ts';
+import type { CommitContext, Committer } from './committer.ts';
 import { AtLeastOnceDelivery, type Delivery } from './delivery.ts';
 import { ExactlyOnceDelivery } from './delivery-eos.ts';
 import { RUN_DEFAULTS, validateRunOptions, type RunOptions } from './options.ts';
@@ -53,11 +56,16 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     isolationLevel: 'read_committed',
   });
   let delivery: Delivery;
+  let committer: (context: CommitContext) => Committer;
   if (o.delivery === 'exactly-once') {
     const transactionalId = `${applicationId}-${options.instanceId ?? randomUUID()}`;
-    delivery = new ExactlyOnceDelivery({ groupId: applicationId, consumer, producer: () => log.producer({ acks: 'all', transactionalId }) });
+    const eos = new ExactlyOnceDelivery({ groupId: applicationId, consumer, producer: () => log.producer({ acks: 'all', transactionalId }) });
+    delivery = eos;
+    committer = (context) => new ExactlyOnceCommitter(context, eos);
   } else {
-    delivery = new AtLeastOnceDelivery(log.producer({ acks: 'all' }), consumer);
+    const alo = new AtLeastOnceDelivery(log.producer({ acks: 'all' }), consumer);
+    delivery = alo;
+    committer = (context) => new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches);
   }
   try {
     await consumer.subscribe(inputs, tasks);
@@ -78,7 +86,7 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     maxBatchRecords: o.maxBatchRecords,
     pollTimeoutMs: o.pollTimeoutMs,
     commitIntervalMs: o.commitIntervalMs,
-    maxInFlightBatches: o.maxInFlightBatches,
+    committer,
     lagRefreshMs: o.lagRefreshMs,
     controls: controls.state,
     onError: options.onError,

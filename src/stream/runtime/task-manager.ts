@@ -3,7 +3,9 @@
  * are revoked. Rebalances happen inside poll (on Kafka, during any wait: the runtime drops polled
  * records whose task changed meanwhile); before revoked tasks are closed, `beforeRevoke` (set
  * by the runtime) waits for the outputs in flight and commits their offsets, so a revoked task
- * never leaves acknowledged work uncommitted nor unacknowledged outputs behind.
+ * never leaves acknowledged work uncommitted nor unacknowledged outputs behind — and then takes
+ * the revoked tasks out of the live set right away, so that no batch reaches them after that
+ * commit (it would be committed later, under the group's next generation: a zombie).
  */
 import type { RebalanceListener, TopicPartition } from '../../log/types.ts';
 import type { Clock } from '../clock.ts';
@@ -31,8 +33,12 @@ export class TaskManager implements RebalanceListener {
   /** Tasks ever created and closed here (for metrics). */
   created = 0;
   closed = 0;
-  /** Called before tasks are revoked: the runtime finishes and commits the work in flight. */
-  beforeRevoke: (() => Promise<void>) | null = null;
+  /**
+   * Called before tasks are revoked: the runtime finishes and commits the work in flight, then
+   * calls `detach` (still exclusive of its batches), which takes the revoked tasks out of the live
+   * set; they are closed after.
+   */
+  beforeRevoke: ((detach: () => void) => Promise<void>) | null = null;
 
   constructor(options: TaskManagerOptions) {
     this.#options = options;
@@ -62,8 +68,21 @@ export class TaskManager implements RebalanceListener {
   }
 
   async onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
-    if (partitions.length > 0 && this.beforeRevoke !== null) await this.beforeRevoke();
-    for (const tp of partitions) await this.#close(taskId(tp.topic, tp.partition));
+    const detached: StreamTask[] = [];
+    let done = false;
+    const detach = (): void => {
+      if (done) return;
+      done = true;
+      for (const tp of partitions) {
+        const task = this.get(tp);
+        if (task === undefined) continue;
+        this.#tasks.delete(task.id);
+        detached.push(task);
+      }
+    };
+    if (partitions.length > 0 && this.beforeRevoke !== null) await this.beforeRevoke(detach);
+    detach();
+    for (const task of detached) await this.#closeTask(task);
   }
 
   /**
@@ -88,6 +107,10 @@ export class TaskManager implements RebalanceListener {
     const task = this.#tasks.get(id);
     if (task === undefined) return;
     this.#tasks.delete(id);
+    await this.#closeTask(task);
+  }
+
+  async #closeTask(task: StreamTask): Promise<void> {
     this.closed++;
     for (const error of await task.close()) if (this.closeErrors.length < 10) this.closeErrors.push(error);
   }

@@ -2,15 +2,19 @@
  * The in-memory key-value store of a task. Entries live in a JS Map keyed by the key itself when it
  * is a string or a number, otherwise by its encoded bytes (so two equal object keys are one entry).
  * Memory: one Map entry per distinct key (the decoded key and value plus ~100 bytes of overhead);
- * bound it with `maxEntries`. Every put/delete made through the public API is also handed to the
- * changelog writer (the task's collector), so the changelog commits with the batch's outputs.
+ * bound it with `maxEntries`. Every put/delete made through the public API is also noted for the
+ * changelog; at each commit the latest write per key goes to the changelog writer (the task's
+ * collector, changelog-buffer.ts), so the changelog commits with the outputs.
  *
  * Changelog record format: key = the key codec's bytes, value = the value codec's bytes; a delete is
  * an empty value with the header `sluice.tombstone` (compaction keeps the latest record per key, so
  * the tombstone replaces the old value).
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord } from '../../log/types.ts';
+import { KeyBytesCache } from '../key-bytes.ts';
+import { ChangelogBuffer } from './changelog-buffer.ts';
 import type { StoreSpec } from './spec.ts';
 
 /** Header marking a changelog delete. */
@@ -41,14 +45,16 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly name: string;
   readonly #spec: StoreSpec;
   readonly #map = new Map<unknown, [K, V]>();
-  readonly #changelog: ChangelogWriter | null;
+  readonly #changelog: ChangelogBuffer<unknown> | null;
   readonly #readOnly: boolean;
+  readonly #keys: KeyBytesCache<K>;
 
   constructor(spec: StoreSpec, changelog: ChangelogWriter | null, readOnly = false) {
     this.name = spec.name;
     this.#spec = spec;
-    this.#changelog = changelog;
+    this.#changelog = changelog === null ? null : new ChangelogBuffer(changelog);
     this.#readOnly = readOnly;
+    this.#keys = new KeyBytesCache(spec.keyCodec as Codec<K>);
   }
 
   get size(): number {
@@ -61,7 +67,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   put(key: K, value: V): void {
     this.#assertWritable();
-    const keyBytes = this.#spec.keyCodec.encode(key);
+    const keyBytes = this.#keys.encode(key);
     const valueBytes = this.#spec.valueCodec.encode(value);
     const id = this.#idOf(key, keyBytes);
     if (!this.#map.has(id) && this.#spec.maxEntries !== null && this.#map.size >= this.#spec.maxEntries) {
@@ -70,15 +76,26 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
       });
     }
     this.#map.set(id, [key, value]);
-    this.#changelog?.(keyBytes, valueBytes);
+    this.#changelog?.write(id, keyBytes, valueBytes);
   }
 
   delete(key: K): boolean {
     this.#assertWritable();
-    const keyBytes = this.#spec.keyCodec.encode(key);
-    const had = this.#map.delete(this.#idOf(key, keyBytes));
-    if (had) this.#changelog?.(keyBytes, null);
+    const keyBytes = this.#keys.encode(key);
+    const id = this.#idOf(key, keyBytes);
+    const had = this.#map.delete(id);
+    if (had) this.#changelog?.write(id, keyBytes, null);
     return had;
+  }
+
+  /** Sends the latest write of every key written since the last call to the changelog (at a commit). */
+  flushChangelog(): void {
+    this.#changelog?.flush();
+  }
+
+  /** Bytes of the changelog writes {@link flushChangelog} would send now. */
+  get pendingChangelogBytes(): number {
+    return this.#changelog?.bytes ?? 0;
   }
 
   *entries(): IterableIterator<[K, V]> {
@@ -98,7 +115,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   #id(key: K): unknown {
-    return typeof key === 'string' || typeof key === 'number' ? key : latin1.decode(this.#spec.keyCodec.encode(key));
+    return typeof key === 'string' || typeof key === 'number' ? key : latin1.decode(this.#keys.encode(key));
   }
 
   #idOf(key: K, bytes: Uint8Array): unknown {

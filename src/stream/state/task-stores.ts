@@ -1,9 +1,10 @@
 /**
  * The stores of one task: created from the topology's declarations before the processors' `init`,
  * restored from their changelog (or table topic) partition before the first batch, and — for
- * tables — caught up with their topic at the start of every batch. Writes to keyValue stores go to
- * the task's collector as changelog records (partition = the task's partition), so they are
- * committed with the batch's other outputs (and, in exactly-once mode, in its transaction).
+ * tables — caught up with their topic at the start of every batch. Writes to keyValue and window
+ * stores go to the task's collector as changelog records (partition = the task's partition), the
+ * latest per key at each commit (`flushChangelogs`), so they are committed with the outputs (and,
+ * in exactly-once mode, in their transaction).
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { ProducerRecord } from '../../log/types.ts';
@@ -103,6 +104,18 @@ export class TaskStores {
   async catchUp(): Promise<void> {
     for (const name of this.#tables) await this.#readers.get(name)?.catchUp((r) => this.#local.get(name)!.apply(r));
     await this.#options.context?.globals?.catchUp();
+  }
+
+  /** Hands every store's pending changelog writes (the latest per key) to the collector: at a commit. */
+  flushChangelogs(): void {
+    for (const store of this.#local.values()) store.flushChangelog();
+  }
+
+  /** Bytes of the changelog writes {@link flushChangelogs} would hand over now. */
+  pendingChangelogBytes(): number {
+    let bytes = 0;
+    for (const store of this.#local.values()) bytes += store.pendingChangelogBytes;
+    return bytes;
   }
 
   /** Entries per task-local store (the state-size metric). */

@@ -3,8 +3,9 @@
  * owns a fresh processor graph, the partition's stream time and punctuation schedules, and applies
  * the topology's error policy to every record failure. It does not talk to the log: input comes in
  * batches from the runtime (or the test driver), outputs go to a {@link RecordCollector}, and
- * `nextOffset` says how far the input may be committed once those outputs are acknowledged.
- * An exactly-once runtime wraps the same calls in a transaction per batch.
+ * `nextOffset` says how far the input may be committed once those outputs, and the changelog
+ * records `prepareCommit()` hands over, are acknowledged. An exactly-once runtime wraps the same
+ * calls in a transaction per commit interval.
  *
  * A task whose graph has connected processors (`stream.connect(control, …)`) attaches to the
  * instance's control streams when its state is restored: it is first replayed the current control
@@ -159,6 +160,20 @@ export class StreamTask implements ControlTarget {
     return this.#stores;
   }
 
+  /**
+   * Hands the stores' pending changelog records (the latest write per key since the last call) to
+   * the collector. Call before committing the task's offsets: they may be committed once these
+   * records, and the outputs collected before them, are durable.
+   */
+  prepareCommit(): void {
+    this.#stores.flushChangelogs();
+  }
+
+  /** Bytes of the changelog records {@link prepareCommit} would hand over now. */
+  pendingStateBytes(): number {
+    return this.#stores.pendingChangelogBytes();
+  }
+
   /** Notes that `offset` was committed (for metrics). */
   committed(offset: number): void {
     this.#metrics.committedOffset = offset;
@@ -247,7 +262,7 @@ export class StreamTask implements ControlTarget {
 
   #decode(raw: LogRecord): AnyRecord {
     const source = this.#source;
-    const origin = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    const origin = raw; // a LogRecord is a RecordOrigin: no copy per record
     let key: unknown;
     let value: unknown;
     try {

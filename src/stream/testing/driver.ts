@@ -3,7 +3,9 @@
  * in-process on in-memory topics, with virtual wall-clock time and no log. Pipe records into input
  * topics, read what the topology wrote to output topics, advance the wall clock to fire wall-clock
  * punctuation; stream time follows the piped records' timestamps. Records written to repartition
- * topics (and to any topic the topology also reads) are processed before `pipe` returns.
+ * topics (and to any topic the topology also reads) are processed before `pipe` returns. Every
+ * batch is committed as soon as it is processed (a runtime with `commitIntervalMs: 0`), so the
+ * changelogs hold one record per key a batch wrote.
  * State stores (and their changelogs, as topics `<id>-<store>-changelog`), tables and global tables
  * work as in the runtime: pipe records into a table's topic to update it, read any store with
  * `driver.store(name)` (a view over every task's store of that name).
@@ -166,10 +168,7 @@ export class TopologyTestDriver {
     }
     if (tableUpdates) await this.#catchUpTables();
     const queue: LogRecord[] = [];
-    for (const batch of batches.values()) {
-      await (await this.#task(batch[0]!.topic, batch[0]!.partition)).process(batch);
-      this.#route(queue);
-    }
+    for (const batch of batches.values()) await this.#process(batch, queue);
     await this.#drain(queue);
   }
 
@@ -179,6 +178,7 @@ export class TopologyTestDriver {
     if ([...this.#topology.stores.values()].some((s) => s.topic === record.topic)) await this.#catchUpTables();
     await this.#controls.advance('end');
     const queue: LogRecord[] = [];
+    for (const task of this.#tasks.values()) task.prepareCommit();
     this.#route(queue);
     await this.#drain(queue);
   }
@@ -190,6 +190,7 @@ export class TopologyTestDriver {
     const queue: LogRecord[] = [];
     for (const task of this.#tasks.values()) {
       await task.punctuateWallClock();
+      task.prepareCommit();
       this.#route(queue);
     }
     await this.#drain(queue);
@@ -247,13 +248,17 @@ export class TopologyTestDriver {
     await this.#state.globals?.catchUp();
   }
 
+  /** Processes one partition's batch and commits it (outputs and changelog records appended, internal ones queued). */
+  async #process(batch: readonly LogRecord[], queue: LogRecord[]): Promise<void> {
+    const task = await this.#task(batch[0]!.topic, batch[0]!.partition);
+    await task.process(batch);
+    task.prepareCommit();
+    this.#route(queue);
+  }
+
   /** Processes the queued records one at a time, and whatever they lead to. */
   async #drain(queue: LogRecord[]): Promise<void> {
-    while (queue.length > 0) {
-      const raw = queue.shift()!;
-      await (await this.#task(raw.topic, raw.partition)).process([raw]);
-      this.#route(queue);
-    }
+    while (queue.length > 0) await this.#process([queue.shift()!], queue);
   }
 
   /** Appends the collected outputs; those on topics the topology reads are queued for processing. */

@@ -83,8 +83,8 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
           continue;
         }
         const e = store.fetch(record.key, start);
-        const agg = e === undefined ? first(record) : adder(e.agg, record.value, record);
-        update(store.putWindow(record.key, start, end, agg, e === undefined ? ts : Math.max(e.maxTs, ts)));
+        if (e === undefined) update(store.putWindow(record.key, start, end, first(record), ts));
+        else update(store.updateWindow(e, adder(e.agg, record.value, record), Math.max(e.maxTs, ts)));
       }
       if (missed > 0) lateRecord(record, missed < starts.length);
     };
@@ -164,6 +164,9 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
     };
 
     const apply = windows.kind === 'time' ? timeWindows : windows.kind === 'sliding' ? slidingWindows : sessionWindows;
+    const onClose = (e: WindowEntry<K, A>): void => {
+      out.push([finals, result(e)]);
+    };
 
     return {
       init(context) {
@@ -175,11 +178,16 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
         if (record.key === null || record.key === undefined) throw new Error(`cannot aggregate a record with a null key into window store '${spec.store}'`);
         origin = record.origin;
         const now = Math.max(ctx.streamTime(), store.observedTime);
-        store.expire(now, (e) => out.push([finals, result(e)]));
+        store.expire(now, onClose);
         apply(record, now);
+        if (out.length === 1) {
+          // The usual case (one update): reuse the list.
+          const [child, r] = out[0]!;
+          out.length = 0;
+          return ctx.forwardTo(child, r);
+        }
         const list = out;
         out = [];
-        if (list.length === 1) return ctx.forwardTo(list[0]![0], list[0]![1]);
         return eachInOrder(list, ([child, r]) => ctx.forwardTo(child, r));
       },
     };

@@ -11,21 +11,42 @@
  * task knows how far time had gone (and does not accept records for windows already emitted).
  */
 import type { Codec } from '../../log/codecs/codec.ts';
+import { KeyBytesCache } from '../key-bytes.ts';
 import type { Windowed } from './windows.ts';
 
 const TIME_BYTES = 16;
+const TWO_32 = 2 ** 32;
 
-function writeTimes(out: Uint8Array, at: number, a: number, b: number): void {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setBigInt64(at, BigInt(a));
-  view.setBigInt64(at + 8, BigInt(b));
+/**
+ * Writes a safe integer as int64 big-endian, byte by byte: no BigInt, and no DataView (asking a
+ * small typed array for its buffer would move it off the V8 heap).
+ */
+function writeInt64(out: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / TWO_32);
+  const lo = n - hi * TWO_32;
+  out[at] = hi >>> 24;
+  out[at + 1] = hi >>> 16;
+  out[at + 2] = hi >>> 8;
+  out[at + 3] = hi;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = lo >>> 16;
+  out[at + 6] = lo >>> 8;
+  out[at + 7] = lo;
+}
+
+/** Reads an int64 big-endian written by {@link writeInt64}. */
+function readInt64(bytes: Uint8Array, at: number): number {
+  const hi = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+  const lo = ((bytes[at + 4]! << 24) | (bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!) >>> 0;
+  return hi * TWO_32 + lo;
 }
 
 /** Encodes a windowed key from the key's bytes. */
 export function encodeWindowedKey(keyBytes: Uint8Array, start: number, end: number): Uint8Array {
   const out = new Uint8Array(keyBytes.length + TIME_BYTES);
   out.set(keyBytes, 0);
-  writeTimes(out, keyBytes.length, start, end);
+  writeInt64(out, keyBytes.length, start);
+  writeInt64(out, keyBytes.length + 8, end);
   return out;
 }
 
@@ -33,15 +54,18 @@ export function encodeWindowedKey(keyBytes: Uint8Array, start: number, end: numb
 export function decodeWindowedKey(bytes: Uint8Array): { keyBytes: Uint8Array; start: number; end: number } {
   if (bytes.length < TIME_BYTES) throw new Error(`a windowed key has at least ${TIME_BYTES} bytes, got ${bytes.length}`);
   const at = bytes.length - TIME_BYTES;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { keyBytes: bytes.subarray(0, at), start: Number(view.getBigInt64(at)), end: Number(view.getBigInt64(at + 8)) };
+  return { keyBytes: bytes.subarray(0, at), start: readInt64(bytes, at), end: readInt64(bytes, at + 8) };
 }
 
-/** The codec of windowed keys over `key` (what windowed aggregations' streams use by default). */
+/**
+ * The codec of windowed keys over `key` (what windowed aggregations' streams use by default). The
+ * inner key's bytes are memoised (key-bytes.ts): one window's updates repeat the same key.
+ */
 export function windowedCodec<K>(key: Codec<K>): Codec<Windowed<K>> {
+  const keys = new KeyBytesCache(key);
   return {
     name: `windowed(${key.name})`,
-    encode: (w) => encodeWindowedKey(key.encode(w.key), w.start, w.end),
+    encode: (w) => encodeWindowedKey(keys.encode(w.key), w.start, w.end),
     decode: (bytes) => {
       const { keyBytes, start, end } = decodeWindowedKey(bytes);
       return { key: key.decode(keyBytes), start, end };
@@ -55,13 +79,13 @@ export const TIME_KEY = new Uint8Array([0xff]);
 /** An int64 big-endian prefix followed by `rest`. */
 export function withTimePrefix(time: number, rest: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + rest.length);
-  new DataView(out.buffer).setBigInt64(0, BigInt(time));
+  writeInt64(out, 0, time);
   out.set(rest, 8);
   return out;
 }
 
 /** Reads the int64 prefix and the rest of a value written by {@link withTimePrefix}. */
 export function readTimePrefix(bytes: Uint8Array): { time: number; rest: Uint8Array } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { time: Number(view.getBigInt64(0)), rest: bytes.subarray(8) };
+  if (bytes.length < 8) throw new Error(`a time-prefixed value has at least 8 bytes, got ${bytes.length}`);
+  return { time: readInt64(bytes, 0), rest: bytes.subarray(8) };
 }

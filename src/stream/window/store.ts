@@ -2,9 +2,10 @@
  * The in-memory window store of a task (store kind `window`): per key, its open windows sorted by
  * start, each with its aggregate and the largest timestamp of the records in it; plus an expiry
  * queue of windows by close time. It is created per task from the topology's declaration, logged
- * to the compacted changelog `<applicationId>-<store>-changelog` through the task's collector
- * (so changelog writes commit with the batch, in its transaction under exactly-once) and restored
- * from it like a key-value store (formats in codec.ts).
+ * to the compacted changelog `<applicationId>-<store>-changelog` through the task's collector —
+ * the latest state of each window changed since the last commit, at the commit
+ * (changelog-buffer.ts), so changelog writes commit with the outputs, in their transaction under
+ * exactly-once — and restored from it like a key-value store (formats in codec.ts).
  *
  * Retention: a window is kept until stream time reaches its close time (close.ts: end + grace,
  * plus the gap for sessions), when its final result is emitted; then it is dropped (a tombstone in
@@ -15,7 +16,10 @@
  * sessions, one expiry-queue slot per record within gap + grace) — and by an optional `maxEntries`.
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
+import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord } from '../../log/types.ts';
+import { KeyBytesCache } from '../key-bytes.ts';
+import { ChangelogBuffer } from '../state/changelog-buffer.ts';
 import type { StoreSpec } from '../state/spec.ts';
 import type { ChangelogWriter, KeyValueStore } from '../state/store.ts';
 import { TOMBSTONE_HEADER } from '../state/store.ts';
@@ -52,7 +56,9 @@ function byWindowThenKey(a: WindowEntry<unknown, unknown>, b: WindowEntry<unknow
 export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> {
   readonly name: string;
   readonly #spec: StoreSpec;
-  readonly #changelog: ChangelogWriter | null;
+  /** Pending changelog writes by window (the stream-time record under TIME_KEY). */
+  readonly #changelog: ChangelogBuffer<WindowEntry<K, A> | typeof TIME_KEY> | null;
+  readonly #keys: KeyBytesCache<K>;
   readonly #byKey = new Map<unknown, WindowEntry<K, A>[]>();
   readonly #expiry = new MinHeap<WindowEntry<K, A>>(byWindowThenKey);
   #closeAt: ((end: number) => number) | null = null;
@@ -66,7 +72,8 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
   constructor(spec: StoreSpec, changelog: ChangelogWriter | null) {
     this.name = spec.name;
     this.#spec = spec;
-    this.#changelog = changelog;
+    this.#changelog = changelog === null ? null : new ChangelogBuffer(changelog);
+    this.#keys = new KeyBytesCache(spec.keyCodec as Codec<K>);
   }
 
   get size(): number {
@@ -125,9 +132,18 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
         details: { store: this.name, maxEntries: this.#spec.maxEntries },
       });
     }
-    const keyBytes = this.#spec.keyCodec.encode(key);
+    const keyBytes = this.#keys.encode(key);
     const entry: WindowEntry<K, A> = { key, start, end, agg, maxTs, storeKey: encodeWindowedKey(keyBytes, start, end), id: this.#id(key, keyBytes), removed: false, closed: false };
     this.#insert(entry);
+    this.#log(entry);
+    return entry;
+  }
+
+  /** Sets the aggregate and max timestamp of an open window of this store (as fetched), logging it. */
+  updateWindow(entry: WindowEntry<K, A>, agg: A, maxTs: number): WindowEntry<K, A> {
+    if (entry.closed || entry.removed) throw new Error(`window [${entry.start}, ${entry.end}] of store '${this.name}' is ${entry.closed ? 'closed' : 'gone'}`);
+    entry.agg = agg;
+    entry.maxTs = maxTs;
     this.#log(entry);
     return entry;
   }
@@ -136,7 +152,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
   remove(entry: WindowEntry<K, A>): void {
     if (entry.removed) return;
     this.#unlink(entry);
-    this.#changelog?.(entry.storeKey, null);
+    this.#changelog?.write(entry, entry.storeKey, null);
   }
 
   /**
@@ -165,8 +181,18 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
         this.#expiry.push(at + this.#retainMs, e);
       }
     }
-    if (closed > 0) this.#changelog?.(TIME_KEY, withTimePrefix(now, new Uint8Array(0)));
+    if (closed > 0) this.#changelog?.write(TIME_KEY, TIME_KEY, withTimePrefix(now, new Uint8Array(0)));
     return closed;
+  }
+
+  /** Sends the latest state of every window changed since the last call to the changelog (at a commit). */
+  flushChangelog(): void {
+    this.#changelog?.flush();
+  }
+
+  /** Bytes of the changelog writes {@link flushChangelog} would send now. */
+  get pendingChangelogBytes(): number {
+    return this.#changelog?.bytes ?? 0;
   }
 
   /** The aggregate of window `w`. */
@@ -222,7 +248,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
   }
 
   #log(e: WindowEntry<K, A>): void {
-    this.#changelog?.(e.storeKey, withTimePrefix(e.maxTs, this.#spec.valueCodec.encode(e.agg)));
+    this.#changelog?.write(e, e.storeKey, withTimePrefix(e.maxTs, this.#spec.valueCodec.encode(e.agg)));
   }
 
   #insert(e: WindowEntry<K, A>): void {
@@ -251,6 +277,6 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
 
   #id(key: K, bytes: Uint8Array | null): unknown {
     if (typeof key === 'string' || typeof key === 'number') return key;
-    return latin1.decode(bytes ?? this.#spec.keyCodec.encode(key));
+    return latin1.decode(bytes ?? this.#keys.encode(key));
   }
 }
