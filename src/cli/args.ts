@@ -17,6 +17,18 @@ export class UsageError extends Error {
   }
 }
 
+/** `--help` or `-h` was given: the CLI prints `usage` to stdout and exits with 0. */
+export class HelpRequested extends Error {
+  /** The usage text of the command asked about. */
+  readonly usage: string;
+
+  constructor(usage: string) {
+    super('help requested');
+    this.name = 'HelpRequested';
+    this.usage = usage;
+  }
+}
+
 /** Flag definitions in parseArgs' format. */
 export type FlagSpec = Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }>;
 
@@ -24,13 +36,11 @@ export type FlagSpec = Record<string, { readonly type: 'string' | 'boolean'; rea
 export interface ParsedCommand {
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
   readonly positionals: readonly string[];
-  /** True when `--help` or `-h` was given (the caller prints its usage). */
-  readonly help: boolean;
 }
 
 /**
- * Parses `args` strictly against `flags` (plus `--help`/`-h`). Unknown flags, missing flag values and
- * flags given twice throw a {@link UsageError} naming the flag.
+ * Parses `args` strictly against `flags` (plus `--help`/`-h`, which throws {@link HelpRequested}).
+ * Unknown flags, missing flag values and flags given twice throw a {@link UsageError} naming the flag.
  */
 export function parseCommand(args: readonly string[], flags: FlagSpec, usage: string): ParsedCommand {
   const options = { ...flags, help: { type: 'boolean', short: 'h' } } as const;
@@ -47,7 +57,8 @@ export function parseCommand(args: readonly string[], flags: FlagSpec, usage: st
     seen.add(token.name);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  return { values, positionals: parsed.positionals, help: values.help === true };
+  if (values.help === true) throw new HelpRequested(usage);
+  return { values, positionals: parsed.positionals };
 }
 
 /** Rewrites parseArgs' messages (which mention its API) into ones for a person at a terminal. */

@@ -10,7 +10,7 @@ import { formatDetectCsv, runDetect } from '../model/eval/detect-run.ts';
 import { createDecider } from '../model/postprocess.ts';
 import { DEFAULT_DETECTOR, detectorFactories, getDetectorFactory } from '../model/registry.ts';
 import type { DetectorFactory } from '../model/types.ts';
-import { UsageError, intFlag, parseCommand, stringFlag } from './args.ts';
+import { UsageError, intFlag, expectPositionals, parseCommand, stringFlag } from './args.ts';
 import type { Command } from './command.ts';
 import { count, out } from './output.ts';
 
@@ -52,11 +52,7 @@ export const detectCommand: Command = {
   usage: USAGE,
   async run(args) {
     const parsed = parseCommand(args, FLAGS, USAGE);
-    if (parsed.help) {
-      out(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
+    expectPositionals(parsed, [], USAGE);
     const input = stringFlag(parsed, 'input');
     const output = stringFlag(parsed, 'output');
     if (input === undefined) throw new UsageError('missing --input FILE.csv', USAGE);

@@ -65,10 +65,6 @@ export const evalCommand: Command = {
   usage: USAGE,
   async run(args) {
     const parsed = parseCommand(args, FLAGS, USAGE);
-    if (parsed.help) {
-      out(USAGE);
-      return 0;
-    }
     const [suite, ...extra] = parsed.positionals;
     if (suite === undefined) throw new UsageError('missing benchmark name (only nab is supported)', USAGE);
     if (suite !== 'nab') throw new UsageError(`unknown benchmark ${JSON.stringify(suite)} (only nab is supported)`, USAGE);

@@ -77,10 +77,6 @@ export const modelsCommand: Command = {
       throw new UsageError(name.startsWith('-') ? `unknown flag ${name} (flags go after the subcommand)` : `unknown subcommand ${JSON.stringify(name)}`, USAGE);
     }
     const parsed = parseCommand(rest, { ...LOG_FLAGS, ...DATA_FLAGS, 'models-topic': { type: 'string' }, ...sub.flags }, sub.usage);
-    if (parsed.help) {
-      out(sub.usage);
-      return 0;
-    }
     const { log: config, modelsDir } = dataConfigFrom(parsed, sub.usage);
     expectPositionals(parsed, sub.positionals, sub.usage);
     const topic = stringFlag(parsed, 'models-topic') ?? DEFAULT_MODELS_TOPIC;

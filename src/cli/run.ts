@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isSluiceError } from '../errors.ts';
-import { UsageError } from './args.ts';
+import { HelpRequested, UsageError } from './args.ts';
 import { benchCommand } from './bench.ts';
 import type { Command } from './command.ts';
 import { detectCommand } from './detect.ts';
@@ -121,6 +121,10 @@ function help(topic: string | undefined): number {
 
 /** Prints `error` for a person and returns the exit code. */
 function report(error: unknown): number {
+  if (error instanceof HelpRequested) {
+    out(error.usage);
+    return 0;
+  }
   if (error instanceof UsageError) {
     err(`${red('error')}: ${error.message}`);
     err();

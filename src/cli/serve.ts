@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { EnsembleCombine, ServingOptions, ShadowOption } from '../serving/index.ts';
-import { UsageError, choiceFlag, intFlag, parseCommand, stringFlag } from './args.ts';
+import { UsageError, choiceFlag, intFlag, expectPositionals, parseCommand, stringFlag } from './args.ts';
 import type { Command } from './command.ts';
 import { DATA_FLAGS, DATA_FLAGS_HELP, dataConfigFrom } from './data-flags.ts';
 import { LOG_FLAGS, LOG_FLAGS_HELP, describeLog, openCliLog } from './log-flags.ts';
@@ -68,11 +68,7 @@ export const serveCommand: Command = {
   usage: USAGE,
   async run(args) {
     const parsed = parseCommand(args, FLAGS, USAGE);
-    if (parsed.help) {
-      out(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
+    expectPositionals(parsed, [], USAGE);
     const { log: logConfig, modelsDir } = dataConfigFrom(parsed, USAGE);
     const json = parsed.values.json === true;
     if (parsed.values['no-skew-check'] === true && stringFlag(parsed, 'max-skew-ms') !== undefined) throw new UsageError('--max-skew-ms and --no-skew-check cannot be used together', USAGE);

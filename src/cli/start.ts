@@ -6,11 +6,10 @@
  */
 import { detectorNames } from '../model/registry.ts';
 import { parseDuration } from '../training/index.ts';
-import { intFlag, numberFlag, parseCommand, stringFlag, UsageError, type ParsedCommand } from './args.ts';
+import { intFlag, numberFlag, expectPositionals, parseCommand, stringFlag, UsageError, type ParsedCommand } from './args.ts';
 import type { Command } from './command.ts';
 import { DATA_FLAGS, DATA_FLAGS_HELP, dataConfigFrom } from './data-flags.ts';
 import { LOG_FLAGS, LOG_FLAGS_HELP } from './log-flags.ts';
-import { out } from './output.ts';
 import { runStart } from './start-run.ts';
 
 /** Defaults of `sluice start`. */
@@ -87,11 +86,7 @@ export const startCommand: Command = {
   usage: USAGE,
   async run(args) {
     const parsed = parseCommand(args, FLAGS, USAGE);
-    if (parsed.help) {
-      out(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
+    expectPositionals(parsed, [], USAGE);
     const { log, modelsDir } = dataConfigFrom(parsed, USAGE);
     const rate = numberFlag(parsed, 'rate', USAGE) ?? START_DEFAULTS.rate;
     if (rate > 100_000) throw new UsageError(`--rate must be at most 100000 records/s, got ${rate}`, USAGE);

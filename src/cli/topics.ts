@@ -77,10 +77,6 @@ export const topicsCommand: Command = {
       throw new UsageError(name.startsWith('-') ? `unknown flag ${name} (flags go after the subcommand)` : `unknown subcommand ${JSON.stringify(name)}`, USAGE);
     }
     const parsed = parseCommand(rest, { ...LOG_FLAGS, ...sub.flags }, sub.usage);
-    if (parsed.help) {
-      out(sub.usage);
-      return 0;
-    }
     // Check every argument before connecting, so that a typo never waits on a broker.
     const config = logConfigFrom(parsed, sub.usage);
     if (name === 'list') expectPositionals(parsed, [], sub.usage);

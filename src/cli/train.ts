@@ -21,7 +21,7 @@ import {
   type TrainingSchedule,
 } from '../training/index.ts';
 import type { JsonValue } from '../model/types.ts';
-import { choiceFlag, intFlag, numberFlag, parseCommand, stringFlag, UsageError, type ParsedCommand } from './args.ts';
+import { choiceFlag, intFlag, numberFlag, expectPositionals, parseCommand, stringFlag, UsageError, type ParsedCommand } from './args.ts';
 import type { Command } from './command.ts';
 import { DATA_FLAGS, dataConfigFrom } from './data-flags.ts';
 import { LOG_FLAGS, describeLog, openCliLog } from './log-flags.ts';
@@ -118,11 +118,7 @@ export const trainCommand: Command = {
   usage: USAGE,
   async run(args) {
     const parsed = parseCommand(args, FLAGS, USAGE);
-    if (parsed.help) {
-      out(USAGE);
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
+    expectPositionals(parsed, [], USAGE);
     const { log: logConfig, modelsDir } = dataConfigFrom(parsed, USAGE);
     const options = optionsFrom(parsed);
     resolveTrainingOptions(options);
