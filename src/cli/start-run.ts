@@ -15,7 +15,7 @@
  */
 import { resolve } from 'node:path';
 import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
-import { DEFAULT_EMBEDDED_DIR, DEFAULT_TEST_BROKER, telemetryCodec, type Log, type LogConfig, type Producer } from '../log/index.ts';
+import { DEFAULT_EMBEDDED_DIR, DEFAULT_TEST_BROKER, ensureTopic, telemetryCodec, type Log, type LogConfig, type Producer } from '../log/index.ts';
 import { ModelStore, type DeciderOptions } from '../model/index.ts';
 import { jsonLinesLogger, startServing, type ScoredRecord, type ServingHandle } from '../serving/index.ts';
 import { trainOnce } from '../training/index.ts';
@@ -25,7 +25,8 @@ import { describeLog, openCliLog } from './log-flags.ts';
 import { bold, count, dim, duration, out } from './output.ts';
 import { AnomalyReader, InjectionTracker } from './start-anomalies.ts';
 import { anomalyLine, injectionLine, statusHeader, statusLine, trainingDoneLine, trainingStartLine } from './start-status.ts';
-import { onStop, pause } from './stop.ts';
+import { pause } from '../util/pause.ts';
+import { onStop } from './stop.ts';
 
 /** What `sluice start` runs with (the command fills in the defaults). */
 export interface StartOptions {
@@ -88,7 +89,7 @@ export async function runStart(o: StartOptions): Promise<number> {
   let serving: ServingHandle | undefined;
   let reader: AnomalyReader | undefined;
   try {
-    const topic = await ensureTopic(log, o);
+    const topic = await ensureTelemetryTopic(log, o);
     const wallStart = Date.now();
     serving = await startServingOn(log, o);
     reader = await AnomalyReader.open(log, SYSTEM.anomaliesTopic, wallStart);
@@ -187,13 +188,8 @@ function seen(handle: ServingHandle): number {
 }
 
 /** Creates the telemetry topic unless it exists; its partitions, and whether it was created now. */
-async function ensureTopic(log: Log, o: StartOptions): Promise<{ readonly partitions: number; readonly created: boolean }> {
-  try {
-    await log.admin.createTopic(o.topic, { partitions: o.partitions });
-    return { partitions: o.partitions, created: true };
-  } catch (error) {
-    if (!isSluiceError(error, ErrorCode.LOG_TOPIC_EXISTS)) throw error;
-  }
+async function ensureTelemetryTopic(log: Log, o: StartOptions): Promise<{ readonly partitions: number; readonly created: boolean }> {
+  if (await ensureTopic(log.admin, o.topic, { partitions: o.partitions })) return { partitions: o.partitions, created: true };
   return { partitions: (await log.admin.describeTopic(o.topic)).config.partitions, created: false };
 }
 

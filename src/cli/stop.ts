@@ -33,17 +33,3 @@ export function onStop(options: { readonly durationMs?: number | undefined; read
     },
   };
 }
-
-/** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

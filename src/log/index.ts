@@ -13,6 +13,7 @@ export { Acks, CleanupPolicy, IsolationLevel } from './types.ts';
 export { DEFAULT_EMBEDDED_DIR, DEFAULT_TEST_BROKER } from './config.ts';
 export { murmur2, partitionForKey, DefaultPartitioner } from './partitioner.ts';
 export { LOG_CHANNELS } from './instrument.ts';
+export { ensureTopic } from './ensure-topic.ts';
 export * from './codecs/index.ts';
 
 /**

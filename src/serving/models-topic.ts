@@ -11,8 +11,8 @@
  * payload), then appends the descriptor here. This module reads the topic (boot, the CLI) and
  * appends to it.
  */
-import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
-import type { Admin, Log, RecordHeaders, RecordMetadata } from '../log/index.ts';
+import { ErrorCode, SluiceError } from '../errors.ts';
+import { ensureTopic, type Admin, type Log, type RecordHeaders, type RecordMetadata } from '../log/index.ts';
 import { descriptorToJSON, type ModelDescriptor } from '../model/index.ts';
 
 /** Default name of the models topic. */
@@ -46,11 +46,7 @@ export function headerFlag(headers: RecordHeaders, name: string): boolean {
 
 /** Creates the models topic (compacted, 1 partition) unless it exists. */
 export async function ensureModelsTopic(admin: Admin, topic: string): Promise<void> {
-  try {
-    await admin.createTopic(topic, { partitions: 1, cleanupPolicy: 'compact' });
-  } catch (error) {
-    if (!isSluiceError(error, ErrorCode.LOG_TOPIC_EXISTS)) throw error;
-  }
+  await ensureTopic(admin, topic, { partitions: 1, cleanupPolicy: 'compact' });
 }
 
 /** Appends `descriptor` to the models topic (as a rollback or a shadow candidate when asked). */

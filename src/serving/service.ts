@@ -17,8 +17,8 @@
  * one (control records reach an instance through its tasks).
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
-import type { Admin } from '../log/index.ts';
+import { ErrorCode, SluiceError } from '../errors.ts';
+import { ensureTopic, type Admin } from '../log/index.ts';
 import { ModelStore } from '../model/index.ts';
 import { run, type StreamApp } from '../stream/index.ts';
 import { ServingCounters } from './counters.ts';
@@ -141,12 +141,6 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
 
 async function ensureTopics(admin: Admin, o: ResolvedServingOptions): Promise<void> {
   const { telemetry, anomalies, dlq, scores, models } = o.topics;
-  for (const topic of [telemetry, anomalies, dlq, ...(scores === null ? [] : [scores])]) {
-    try {
-      await admin.createTopic(topic, { partitions: o.partitions });
-    } catch (error) {
-      if (!isSluiceError(error, ErrorCode.LOG_TOPIC_EXISTS)) throw error;
-    }
-  }
+  for (const topic of [telemetry, anomalies, dlq, ...(scores === null ? [] : [scores])]) await ensureTopic(admin, topic, { partitions: o.partitions });
   await ensureModelsTopic(admin, models);
 }

@@ -5,7 +5,7 @@
  * travel inline is a `file:` reference into the store).
  */
 import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
-import { CleanupPolicy, type Log, type Producer } from '../log/index.ts';
+import { CleanupPolicy, ensureTopic, type Log, type Producer } from '../log/index.ts';
 import type { ModelDescriptor } from '../model/descriptor.ts';
 import type { ModelStore } from '../model/store.ts';
 
@@ -13,11 +13,7 @@ const encoder = new TextEncoder();
 
 /** Creates the compacted models topic (one partition) unless it exists. */
 export async function ensureModelsTopic(log: Log, topic: string): Promise<void> {
-  try {
-    await log.admin.createTopic(topic, { partitions: 1, cleanupPolicy: CleanupPolicy.compact });
-  } catch (error) {
-    if (!isSluiceError(error, ErrorCode.LOG_TOPIC_EXISTS)) throw error;
-  }
+  await ensureTopic(log.admin, topic, { partitions: 1, cleanupPolicy: CleanupPolicy.compact });
 }
 
 /** Saves `descriptor` in `store`, then appends the stored form to `topic`; returns the stored form. */

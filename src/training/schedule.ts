@@ -15,6 +15,7 @@ import { systemClock } from '../stream/clock.ts';
 import type { TrainingOptionsInput } from './options.ts';
 import type { TrainingReport } from './report.ts';
 import { trainOnce, type TrainerContext } from './trainer.ts';
+import { pause } from '../util/pause.ts';
 
 /** When scheduled runs are due: by elapsed time or by new records. */
 export type TrainingSchedule = { readonly everyMs: number } | { readonly everyRecords: number };
@@ -103,17 +104,4 @@ function checkSchedule(schedule: TrainingSchedule, checkIntervalMs: number): Tra
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw bad(`/${keys[0]}`, `must be an integer ≥ 1, got ${String(value)}`);
   if (!Number.isSafeInteger(checkIntervalMs) || checkIntervalMs < 1) throw bad('/checkIntervalMs', `must be an integer ≥ 1, got ${String(checkIntervalMs)}`);
   return schedule;
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

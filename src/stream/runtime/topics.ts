@@ -3,6 +3,7 @@
  * internal repartition topics and the dead-letter topic are created when missing.
  */
 import { ErrorCode, SluiceError, isSluiceError } from '../../errors.ts';
+import { ensureTopic } from '../../log/ensure-topic.ts';
 import type { Admin } from '../../log/types.ts';
 import { resolveTopic } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -18,14 +19,6 @@ async function partitionsOf(admin: Admin, topic: string, role: string): Promise<
   }
 }
 
-async function ensure(admin: Admin, topic: string, partitions: number): Promise<void> {
-  try {
-    await admin.createTopic(topic, { partitions });
-  } catch (error) {
-    if (!isSluiceError(error, ErrorCode.LOG_TOPIC_EXISTS)) throw error;
-  }
-}
-
 /** Checks user topics and creates missing internal topics; returns every input topic's name. */
 export async function prepareTopics(admin: Admin, topology: Topology, applicationId: string, internalPartitions: number | undefined): Promise<string[]> {
   let most = 1;
@@ -33,9 +26,9 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
   for (const s of topology.sinks()) if (!s.topic.internal) await partitionsOf(admin, s.topic.name, 'output');
   for (const c of topology.controls()) await partitionsOf(admin, c.topic.name, 'control');
   for (const t of topology.internalTopics()) {
-    await ensure(admin, resolveTopic(t, applicationId), topology.repartitionPartitions.get(t.name) ?? internalPartitions ?? most);
+    await ensureTopic(admin, resolveTopic(t, applicationId), { partitions: topology.repartitionPartitions.get(t.name) ?? internalPartitions ?? most });
   }
   const dlq = topology.errors.deadLetterTopic;
-  if (dlq !== null) await ensure(admin, dlq, 1);
+  if (dlq !== null) await ensureTopic(admin, dlq, { partitions: 1 });
   return topology.sourceTopics(applicationId);
 }

@@ -8,6 +8,7 @@
  * - a global table's topic must exist (any partition count).
  */
 import { ErrorCode, SluiceError, isSluiceError } from '../../errors.ts';
+import { ensureTopic } from '../../log/ensure-topic.ts';
 import type { Admin } from '../../log/types.ts';
 import { resolveTopic } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -51,11 +52,7 @@ export async function prepareStateTopics(admin: Admin, topology: Topology, appli
     const topic = changelogTopic(applicationId, spec.name);
     const existing = await partitions(admin, topic, '');
     if (existing === null) {
-      try {
-        await admin.createTopic(topic, { partitions: needed, cleanupPolicy: 'compact' });
-      } catch (error) {
-        if (!isSluiceError(error, ErrorCode.LOG_TOPIC_EXISTS)) throw error;
-      }
+      await ensureTopic(admin, topic, { partitions: needed, cleanupPolicy: 'compact' });
     } else if (existing < needed) {
       throw new SluiceError(ErrorCode.STREAM_INVALID_TOPOLOGY, `run(): changelog '${topic}' has ${existing} partitions, fewer than the ${needed} of '${ownerTopic}'`, { details: { topic } });
     }
