@@ -2,7 +2,7 @@
  * The public face of the stream layer: describe a topology with `topology()`, run it on a log with
  * `run()`, or test it in-process with `TopologyTestDriver`.
  */
-export type { KeyValue, RecordOrigin, StreamRecord } from './record.ts';
+export { TOMBSTONE_HEADER, type KeyValue, type RecordOrigin, type StreamRecord } from './record.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
 export { topology, TopologyBuilder, type TopologyOptions, type SourceOptions } from './topology/builder.ts';
 export {
@@ -38,7 +38,7 @@ export { DeadLetterHeader } from './task/dead-letter.ts';
 export type { TaskMetrics } from './task/metrics.ts';
 export { TopologyTestDriver, type TestDriverOptions } from './testing/driver.ts';
 export { TestInputTopic, TestOutputTopic, type PipeOptions, type TestRecord } from './testing/topics.ts';
-export { type KeyValueStore, TOMBSTONE_HEADER } from './state/store.ts';
+export type { KeyValueStore } from './state/store.ts';
 export { StoreKind, changelogTopic, type StoreOptions, type StoreSpec } from './state/spec.ts';
 export { Table } from './table/table.ts';
 export { GroupedStream, type AggregateOptions } from './table/grouped.ts';
@@ -50,6 +50,7 @@ export {
   untilWindowCloses,
   type Windowed,
   type Windows,
+  type WindowUpdate,
   type Suppression,
 } from './window/windows.ts';
 export { WindowedGroupedStream, type WindowedAggregateOptions, type WindowedAggregateValueOptions } from './window/grouped.ts';

@@ -14,13 +14,15 @@ import {
   type Windowed,
   type Windows,
 } from '../../src/stream/index.ts';
+import type { Codec } from '../../src/log/index.ts';
 import { expectCode, text } from '../helpers.ts';
 
 const key = stringCodec;
 const num = jsonCodec<number>();
 const codecs = { key, value: num } as const;
 const wkey = windowedCodec(key);
-const outCodecs = { key: wkey, value: num } as const;
+/** Update streams of sessions carry retractions (tombstones), read as null. */
+const outCodecs = { key: wkey, value: num as Codec<number | null> } as const;
 
 /** A counting topology over `windows`: updates to `updates`, finals to `finals`, late records to `late`. */
 function counting(windows: Windows) {
@@ -31,7 +33,9 @@ function counting(windows: Windows) {
   return b.build();
 }
 
-const fmt = (r: { key: Windowed<string> | null; value: number }): string => `${r.key!.key}[${r.key!.start},${r.key!.end}]=${r.value}`;
+/** `a[0,5]=2` for an update, `-a[0,5]` for a retraction (a null value). */
+const fmt = (r: { key: Windowed<string> | null; value: number | null }): string =>
+  r.value === null ? `-${r.key!.key}[${r.key!.start},${r.key!.end}]` : `${r.key!.key}[${r.key!.start},${r.key!.end}]=${r.value}`;
 
 async function drive(windows: Windows, records: readonly (readonly [string, number])[], restartAt: number | null = null) {
   const driver = new TopologyTestDriver(counting(windows));
@@ -133,7 +137,8 @@ test('sliding lateness and suppression: a record is late when ts + grace < strea
 
 test('sessions: records within the gap (inclusive) join, a bridging record merges two sessions, a larger gap splits', async () => {
   const r = await drive(SessionWindows.withInactivityGap(10).grace(100), [['a', 0], ['a', 5], ['a', 30], ['b', 12], ['a', 20], ['a', 15], ['a', 46]]);
-  assert.deepEqual(r.updates, ['a[0,0]=1', 'a[0,5]=2', 'a[30,30]=1', 'b[12,12]=1', 'a[20,30]=2', 'a[0,30]=5', 'a[46,46]=1']);
+  // Each session a record replaces is retracted (a null value) before the replacing session's update.
+  assert.deepEqual(r.updates, ['a[0,0]=1', '-a[0,0]', 'a[0,5]=2', 'a[30,30]=1', 'b[12,12]=1', '-a[30,30]', 'a[20,30]=2', '-a[0,5]', '-a[20,30]', 'a[0,30]=5', 'a[46,46]=1']);
   assert.deepEqual(r.store, ['a[0,30]=5', 'a[46,46]=1', 'b[12,12]=1'], 'merged-away sessions leave the store; 46 - 30 > 10 splits');
   const merged = r.driver.records('test-app-counts-changelog').filter((c) => c.headers['sluice.tombstone'] !== undefined);
   assert.equal(merged.length, 4, 'replaced sessions a[0,0], a[30,30], a[0,5] and a[20,30] are tombstoned');
@@ -159,7 +164,11 @@ test('reduce() and aggregate() on windows; aggregate over sessions needs a merge
   const driver = new TopologyTestDriver(b.build());
   for (const [v, ts] of [[3, 1], [7, 2], [5, 8], [1, 12]] as const) await driver.input<string, number>('in').pipe('a', v, { timestamp: ts });
   assert.deepEqual(driver.output('max', outCodecs).readValues(), [3, 7, 7, 1]);
-  assert.deepEqual(driver.output('sess', { key: wkey, value: sum }).readKeyValues().map((r) => `${r.key!.start}-${r.key!.end}:${r.value.sum}/${r.value.n}`), ['1-1:3/1', '1-2:10/2', '1-8:15/3', '1-12:16/4']);
+  const sessions = driver.output('sess', { key: wkey, value: sum as Codec<{ n: number; sum: number } | null> }).readKeyValues();
+  assert.deepEqual(
+    sessions.map((r) => `${r.key!.start}-${r.key!.end}:${r.value === null ? 'retracted' : `${r.value.sum}/${r.value.n}`}`),
+    ['1-1:3/1', '1-1:retracted', '1-2:10/2', '1-2:retracted', '1-8:15/3', '1-8:retracted', '1-12:16/4'],
+  );
   const bad = topology();
   await expectCode(() => bad.stream('in', codecs).groupByKey().windowedBy(SessionWindows.withInactivityGap(5)).aggregate(() => 0, (a) => a, { value: num }), 'SLUICE_STREAM_INVALID_TOPOLOGY', 'merger');
 });

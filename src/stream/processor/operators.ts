@@ -6,7 +6,7 @@
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { ProducerRecord } from '../../log/types.ts';
 import { KeyBytesCache } from '../key-bytes.ts';
-import type { KeyValue } from '../record.ts';
+import { isDelete, TOMBSTONE_VALUE, type KeyValue } from '../record.ts';
 import { resolveTopic, type AnyRecord, type TopologyNode } from '../topology/nodes.ts';
 import type { Processor } from './api.ts';
 import { mapAsyncProcessor } from './map-async.ts';
@@ -102,7 +102,7 @@ export function createProcessor(node: TopologyNode, services: TaskServices): Any
         const out: ProducerRecord = {
           topic,
           key: r.key === null || r.key === undefined ? null : keys.encode(r.key),
-          value: valueCodec.encode(r.value),
+          value: isDelete(r) ? TOMBSTONE_VALUE : valueCodec.encode(r.value),
           headers: r.headers,
           timestamp: r.timestamp,
         };

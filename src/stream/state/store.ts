@@ -7,18 +7,16 @@
  * collector, changelog-buffer.ts), so the changelog commits with the outputs.
  *
  * Changelog record format: key = the key codec's bytes, value = the value codec's bytes; a delete is
- * an empty value with the header `sluice.tombstone` (compaction keeps the latest record per key, so
- * the tombstone replaces the old value).
+ * a tombstone: an empty value with the header `sluice.tombstone` (record.ts; compaction keeps the
+ * latest record per key, so the tombstone replaces the old value).
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { Codec } from '../../log/codecs/codec.ts';
 import type { LogRecord } from '../../log/types.ts';
 import { KeyBytesCache } from '../key-bytes.ts';
+import { TOMBSTONE_HEADER } from '../record.ts';
 import { ChangelogBuffer } from './changelog-buffer.ts';
 import type { StoreSpec } from './spec.ts';
-
-/** Header marking a changelog delete. */
-export const TOMBSTONE_HEADER = 'sluice.tombstone';
 
 /** A key-value state store as processors see it (`context.getStore(name)`). */
 export interface KeyValueStore<K, V> {

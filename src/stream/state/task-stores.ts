@@ -9,12 +9,13 @@
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { ProducerRecord } from '../../log/types.ts';
 import type { ControlState } from '../control/state.ts';
+import { TOMBSTONE_HEADERS, TOMBSTONE_VALUE } from '../record.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { GlobalStores } from './global-stores.ts';
 import type { PartitionReader, StateReaders } from './readers.ts';
 import { changelogTopic, restoreTopic } from './spec.ts';
 import { InMemoryWindowStore } from '../window/store.ts';
-import { InMemoryKeyValueStore, TOMBSTONE_HEADER, type KeyValueStore } from './store.ts';
+import { InMemoryKeyValueStore, type KeyValueStore } from './store.ts';
 import { storesOfNode, storesOfTask } from './wiring.ts';
 
 /** What a task's stores (and connected processors) need from the runtime (or test driver). */
@@ -38,9 +39,6 @@ export interface TaskStoresOptions {
   readonly timestamp: () => number;
 }
 
-const TOMBSTONE = new Uint8Array(0);
-const TOMBSTONE_HEADERS = Object.freeze({ [TOMBSTONE_HEADER]: new Uint8Array([1]) });
-
 /** The stores of a task. */
 export class TaskStores {
   readonly #options: TaskStoresOptions;
@@ -59,7 +57,7 @@ export class TaskStores {
       const writer =
         (spec.kind === 'keyValue' || spec.kind === 'window') && spec.changelog
           ? (key: Uint8Array, value: Uint8Array | null): void =>
-              send(value === null ? { topic, partition, key, value: TOMBSTONE, headers: TOMBSTONE_HEADERS, timestamp: timestamp() } : { topic, partition, key, value, timestamp: timestamp() })
+              send(value === null ? { topic, partition, key, value: TOMBSTONE_VALUE, headers: TOMBSTONE_HEADERS, timestamp: timestamp() } : { topic, partition, key, value, timestamp: timestamp() })
           : null;
       this.#local.set(name, spec.kind === 'window' ? new InMemoryWindowStore(spec, writer) : new InMemoryKeyValueStore(spec, writer, spec.kind === 'table'));
       if (spec.kind === 'table') this.#tables.push(name);

@@ -40,8 +40,8 @@ export class GroupedStream<K, V> {
    * Aggregates per key and event-time window (`TimeWindows`, `SlidingWindows`, `SessionWindows`);
    * see window/windows.ts for the window kinds and window/close.ts for grace and lateness.
    */
-  windowedBy(windows: Windows): WindowedGroupedStream<K, V> {
-    return new WindowedGroupedStream<K, V>(this.#builder, this.#stream, this.#key, this.#value, windows);
+  windowedBy<W extends Windows>(windows: W): WindowedGroupedStream<K, V, W> {
+    return new WindowedGroupedStream<K, V, W>(this.#builder, this.#stream, this.#key, this.#value, windows);
   }
 
   /** Counts records per key. */

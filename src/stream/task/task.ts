@@ -24,6 +24,7 @@ import type { MaybePromise } from '../processor/maybe-async.ts';
 import { PunctuationSchedules } from '../processor/punctuation.ts';
 import type { ProcessorNode } from '../processor/node.ts';
 import type { TaskServices } from '../processor/services.ts';
+import { isTombstone } from '../record.ts';
 import { TaskStores, type TaskStateContext } from '../state/task-stores.ts';
 import type { AnyRecord, SourceNode } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -267,7 +268,7 @@ export class StreamTask implements ControlTarget {
     let value: unknown;
     try {
       key = raw.key === null ? null : source.keyCodec.decode(raw.key);
-      value = source.valueCodec.decode(raw.value);
+      value = isTombstone(raw.value, raw.headers) ? null : source.valueCodec.decode(raw.value);
     } catch (error) {
       throw deserializationError(source.name, origin, error);
     }

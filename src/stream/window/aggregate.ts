@@ -17,14 +17,18 @@
  * [ts + 1, ts + 1 + d] from the window that contains ts and holds later records, and creates the
  * previous record's right window when ts falls in it.
  * Sessions: the sessions of the key overlapping [ts - gap, ts + gap] are merged with the record
- * (aggregates combined with the merger, in start order) into one session; the merged-away
- * sessions leave the store (their updates are not retracted on the update stream: the merged
- * session's update supersedes them; suppression emits only sessions that are final).
+ * (aggregates combined with the merger, in start order) into one session. Every session the merge
+ * replaces — one that is merged with another, or one the record extends (its bounds change) — is
+ * retracted, as Kafka Streams does: it leaves the store (a changelog tombstone, so a restore does
+ * not bring it back) and the update stream gets, before the merged session's update, a delete for
+ * its windowed key (value null, header `sluice.tombstone`, see record.ts; event time: that
+ * session's end). A record inside a session without changing its bounds only updates it.
+ * Suppression never emits a retracted session: it is gone before it could close.
  */
 import type { Processor } from '../processor/api.ts';
 import { eachInOrder, type MaybePromise } from '../processor/maybe-async.ts';
 import type { NodeContext } from '../processor/node.ts';
-import { NO_HEADERS, type RecordOrigin, type StreamRecord } from '../record.ts';
+import { NO_HEADERS, TOMBSTONE_HEADERS, type RecordOrigin, type StreamRecord } from '../record.ts';
 import type { AnyRecord } from '../topology/nodes.ts';
 import { closeAt } from './close.ts';
 import type { InMemoryWindowStore, WindowEntry } from './store.ts';
@@ -65,6 +69,10 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
     const result = (e: WindowEntry<K, A>): AnyRecord => ({ key: { key: e.key, start: e.start, end: e.end }, value: e.agg, timestamp: e.maxTs, headers: NO_HEADERS, origin });
     const update = (e: WindowEntry<K, A>): void => {
       out.push([updates, result(e)]);
+    };
+    const retract = (e: WindowEntry<K, A>): void => {
+      store.remove(e);
+      out.push([updates, { key: { key: e.key, start: e.start, end: e.end }, value: null, timestamp: e.maxTs, headers: TOMBSTONE_HEADERS, origin }]);
     };
     const lateRecord = (record: StreamRecord<K, V>, partial: boolean): void => {
       ctx.countLateRecord();
@@ -159,7 +167,7 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
         for (let i = 1; i < sessions.length; i++) agg = spec.merger!(agg, sessions[i]!.agg, record);
         agg = adder(agg, record.value, record);
       }
-      for (const s of sessions) if (s.start !== start) store.remove(s);
+      for (const s of sessions) if (s.start !== start || s.end !== end) retract(s);
       update(store.putWindow(record.key, start, end, agg, maxTs));
     };
 

@@ -31,17 +31,17 @@ export interface WindowedAggregateValueOptions<K, A> extends WindowedAggregateOp
   readonly merger?: (left: A, right: A, key: K) => A;
 }
 
-/** A windowed grouped stream. */
-export class WindowedGroupedStream<K, V> {
+/** A windowed grouped stream (`W`: the kind of windows, which decides the update stream's type). */
+export class WindowedGroupedStream<K, V, W extends Windows = Windows> {
   readonly #builder: TopologyBuilder;
   readonly #stream: Stream<K, V>;
   readonly #key: Codec<K>;
   readonly #value: Codec<V>;
   /** The window specification. */
-  readonly windows: Windows;
+  readonly windows: W;
 
   /** Made by `groupByKey().windowedBy()`. */
-  constructor(builder: TopologyBuilder, stream: Stream<K, V>, key: Codec<K>, value: Codec<V>, windows: Windows) {
+  constructor(builder: TopologyBuilder, stream: Stream<K, V>, key: Codec<K>, value: Codec<V>, windows: W) {
     assertWindows('windowedBy()', windows);
     this.#builder = builder;
     this.#stream = stream;
@@ -51,18 +51,18 @@ export class WindowedGroupedStream<K, V> {
   }
 
   /** Counts records per key and window. */
-  count(options: WindowedAggregateOptions = {}): WindowedTable<K, V, number> {
+  count(options: WindowedAggregateOptions = {}): WindowedTable<K, V, number, W> {
     return this.#aggregate('count', () => 1, (n) => n + 1, (a, b) => a + b, countCodec, options);
   }
 
   /** Combines the values of each key and window with `reducer` (also merges sessions). */
-  reduce(reducer: (aggregate: V, value: V, record: StreamRecord<K, V>) => V, options: WindowedAggregateOptions = {}): WindowedTable<K, V, V> {
+  reduce(reducer: (aggregate: V, value: V, record: StreamRecord<K, V>) => V, options: WindowedAggregateOptions = {}): WindowedTable<K, V, V, W> {
     assertFunction('reduce()', reducer);
     return this.#aggregate('reduce', (r) => r.value, reducer, reducer, this.#value, options);
   }
 
   /** Folds the values of each key and window into an aggregate, starting from `init()`. */
-  aggregate<A>(init: () => A, adder: Adder<K, V, A>, options: WindowedAggregateValueOptions<K, A>): WindowedTable<K, V, A> {
+  aggregate<A>(init: () => A, adder: Adder<K, V, A>, options: WindowedAggregateValueOptions<K, A>): WindowedTable<K, V, A, W> {
     assertFunction('aggregate().init', init);
     assertFunction('aggregate().adder', adder);
     assertCodec('aggregate().value', options?.value);
@@ -83,7 +83,7 @@ export class WindowedGroupedStream<K, V> {
     merger: ((a: A, b: A, record: StreamRecord<K, V>) => A) | null,
     codec: Codec<A>,
     options: WindowedAggregateOptions,
-  ): WindowedTable<K, V, A> {
+  ): WindowedTable<K, V, A, W> {
     if (options.maxEntries !== undefined) assertInteger(`${kind}().maxEntries`, options.maxEntries, 1);
     if (options.lateTopic !== undefined && (typeof options.lateTopic !== 'string' || options.lateTopic.length === 0)) {
       throw invalidTopology(`${kind}().lateTopic must be a non-empty string`, { path: `${kind}().lateTopic` });
@@ -93,7 +93,7 @@ export class WindowedGroupedStream<K, V> {
     this.#builder.addWindowStore({ name: store, key: this.#key, value: codec, ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }) });
     const supplier = windowAggregateProcessor<K, V, A>({ node, store, windows: this.windows, first, adder, merger });
     this.#builder.add({ kind: 'process', name: node, parents: [this.#stream.node], supplier: supplier as never, stores: [store] });
-    const table = new WindowedTable<K, V, A>({ builder: this.#builder, node, store, key: this.#key, value: this.#value, aggregate: codec });
+    const table = new WindowedTable<K, V, A, W>({ builder: this.#builder, node, store, key: this.#key, value: this.#value, aggregate: codec });
     if (options.lateTopic !== undefined) table.lateRecords().to(options.lateTopic, { key: this.#key, value: this.#value });
     return table;
   }

@@ -1,7 +1,8 @@
 /**
  * The result of a windowed aggregation: a table keyed by (key, window) whose store is the window
  * store. Three streams come out of it, each made on first use:
- * - `toStream()`: every update (one per window a record changed);
+ * - `toStream()`: every update (one per window a record changed); for session windows also the
+ *   retractions of the sessions a merge replaced (value null, header `sluice.tombstone`);
  * - `suppress(untilWindowCloses()).toStream()`: each window's final result, once, when it closes;
  * - `lateRecords()`: the input records that arrived too late for (some of) their windows.
  */
@@ -11,7 +12,7 @@ import type { TopologyBuilder } from '../topology/builder.ts';
 import { Stream } from '../topology/stream.ts';
 import { invalidTopology } from '../topology/validate.ts';
 import { windowedCodec } from './codec.ts';
-import type { Suppression, Windowed } from './windows.ts';
+import type { Suppression, Windowed, Windows, WindowUpdate } from './windows.ts';
 
 /** Made by a windowed aggregation. */
 export interface WindowedTableOptions<K, V, A> {
@@ -24,8 +25,11 @@ export interface WindowedTableOptions<K, V, A> {
   readonly aggregate: Codec<A>;
 }
 
-/** A windowed aggregation's table: (key, window) → aggregate. */
-export class WindowedTable<K, V, A> extends Table<Windowed<K>, A> {
+/**
+ * A windowed aggregation's table: (key, window) → aggregate; `W` is the kind of windows. Its value
+ * type as a table is that of its update stream ({@link WindowUpdate}); the store holds only `A`.
+ */
+export class WindowedTable<K, V, A, W extends Windows = Windows> extends Table<Windowed<K>, WindowUpdate<A, W>> {
   readonly #options: WindowedTableOptions<K, V, A>;
   readonly #streams = new Map<string, Stream<unknown, unknown>>();
 
@@ -34,9 +38,13 @@ export class WindowedTable<K, V, A> extends Table<Windowed<K>, A> {
     this.#options = options;
   }
 
-  /** Every update: for each record, each window it changed with the new aggregate. */
-  override toStream(): Stream<Windowed<K>, A> {
-    return this.#child('updates', this.keyCodec, this.valueCodec) as Stream<Windowed<K>, A>;
+  /**
+   * Every update: for each record, each window it changed with the new aggregate. With session
+   * windows a merge first retracts each session it replaced: a record with that session's key,
+   * value `null` and the header `sluice.tombstone` (written to a topic as a tombstone).
+   */
+  override toStream(): Stream<Windowed<K>, WindowUpdate<A, W>> {
+    return this.#child('updates', this.keyCodec, this.#options.aggregate) as Stream<Windowed<K>, WindowUpdate<A, W>>;
   }
 
   /**
@@ -46,8 +54,9 @@ export class WindowedTable<K, V, A> extends Table<Windowed<K>, A> {
    */
   suppress(suppression: Suppression): Table<Windowed<K>, A> {
     if (suppression?.kind !== 'untilWindowCloses') throw invalidTopology('suppress() takes untilWindowCloses()', { path: 'suppress()' });
-    const finals = this.#child('final', this.keyCodec, this.valueCodec) as Stream<Windowed<K>, A>;
-    return new Table<Windowed<K>, A>({ store: this.store, kind: 'window', key: this.keyCodec, value: this.valueCodec, updates: finals });
+    const value = this.#options.aggregate;
+    const finals = this.#child('final', this.keyCodec, value) as Stream<Windowed<K>, A>;
+    return new Table<Windowed<K>, A>({ store: this.store, kind: 'window', key: this.keyCodec, value, updates: finals });
   }
 
   /**

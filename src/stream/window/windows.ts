@@ -132,6 +132,12 @@ export class SessionWindows {
 /** Any window specification. */
 export type Windows = TimeWindows | SlidingWindows | SessionWindows;
 
+/**
+ * The value type of a windowed aggregation's update stream: `A`, or for session windows `A | null`
+ * (a merge retracts the sessions it replaces with null-valued deletes, see window/aggregate.ts).
+ */
+export type WindowUpdate<A, W extends Windows> = W extends SessionWindows ? A | null : A;
+
 /** Checks that `value` is a window specification (STREAM_INVALID_TOPOLOGY otherwise). */
 export function assertWindows(path: string, value: unknown): asserts value is Windows {
   if (!(value instanceof TimeWindows || value instanceof SlidingWindows || value instanceof SessionWindows)) {
