@@ -21,8 +21,9 @@
  * A load that takes longer than `loadTimeoutMs` is rejected (reason `load`), so one stuck load
  * cannot block its name's later descriptors, or hold data back, for longer than that.
  *
- * Every task of an instance gets every control record (and new tasks get them replayed): the
- * manager takes each record once, by its position in the models topic.
+ * The instance's control listener offers every record of the models topic (with or without
+ * tasks), and every task's processor offers it again (new tasks get the latest per key replayed):
+ * the manager takes each record once, by its position in the models topic.
  *
  * A rejected descriptor is logged (`model rejected`, with the reason and the error) and counted by
  * reason; the table does not change, so the current model keeps serving. Nothing here throws.

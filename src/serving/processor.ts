@@ -1,7 +1,8 @@
 /**
  * The scoring processor: one per task (telemetry partition), connected to the `models` control
- * stream. Control records go to the instance's model manager (which loads them in the background;
- * only a first model while no `default` serves holds the task's data back until it is loaded);
+ * stream. Control records go to the instance's model manager (which has already taken them from
+ * the instance's control listener and loads them in the background; offering them here only
+ * returns the hold of a first model while no `default` serves, so that the task's data waits);
  * each telemetry record is checked (failures → dead letter with a reason), routed to a model,
  * scored with the device's series state, decided, and — when anomalous — written to `anomalies`.
  *

@@ -13,8 +13,9 @@
  * 5. is ready.
  *
  * Several instances with the same `applicationId` share the telemetry partitions; each reads all
- * of `models`. An instance that holds no partition keeps the models it booted with until it gets
- * one (control records reach an instance through its tasks).
+ * of `models` and its manager takes every new model whether or not the instance holds a partition
+ * (the control stream's `perInstance` listener), so an idle instance that takes over partitions
+ * scores with the newest models, and its `/models` is current meanwhile.
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, SluiceError } from '../errors.ts';

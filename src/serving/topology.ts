@@ -6,6 +6,10 @@
  *                                                                              ├─ scores (optional)
  *                                                                              └─ telemetry.dlq
  *
+ * The models control stream feeds the instance's model manager directly (`perInstance`), so an
+ * instance with no partition keeps its models current; each task's processor offers the records
+ * too, which the manager takes once (it only tells the task to wait for a first model).
+ *
  * Keys and values travel as raw bytes: the processor decodes and checks telemetry itself, so a
  * bad record becomes a dead letter with a reason instead of a stream-layer error. Anything else
  * that fails in a record's processing (a bug) follows the `dead-letter` policy into the same
@@ -23,7 +27,8 @@ export function servingTopology(deps: ProcessorDeps): Topology {
   const { topics, maxDevicesPerTask } = deps.options;
   const b = topology({ errors: { onError: 'dead-letter', deadLetterTopic: topics.dlq } });
   b.addStore({ name: DEVICE_STATE_STORE, key: stringCodec, value: deviceSlotCodec, maxEntries: maxDevicesPerTask });
-  const models = b.control(topics.models, { name: 'models', key: stringCodec, value: bytesCodec });
+  // The manager hears every models record even while this instance holds no partition.
+  const models = b.control(topics.models, { name: 'models', key: stringCodec, value: bytesCodec, perInstance: () => (r) => deps.manager.offer(r) });
   const scored = b
     .stream(topics.telemetry, { name: 'telemetry', key: nullableBytes, value: bytesCodec })
     .connect(models, servingProcessor(deps), { name: 'score', stores: [DEVICE_STATE_STORE] });

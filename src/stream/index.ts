@@ -31,7 +31,7 @@ export {
   type ProcessorSupplier,
   type Punctuator,
 } from './processor/api.ts';
-export { ControlStream, type ControlOptions } from './control/stream.ts';
+export { ControlStream, type ControlListener, type ControlListenerSupplier, type ControlOptions } from './control/stream.ts';
 export type { ControlMetrics } from './control/state.ts';
 export { FailureKind, isRecordFailure, type RecordFailure } from './failure.ts';
 export { DeadLetterHeader } from './task/dead-letter.ts';

@@ -1,11 +1,13 @@
 /**
  * The serving scenarios that run on both backends (service-runtime.test.ts: embedded;
- * service-runtime-kafka.test.ts: the Kafka test broker): a hot swap under steady load, and a
- * restart that keeps every device's learnt state.
+ * service-runtime-kafka.test.ts: the Kafka test broker): a hot swap under steady load, a restart
+ * that keeps every device's learnt state, and an instance without partitions that keeps its models
+ * current and scores with the newest one once it takes over.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Log, Telemetry } from '../../src/log/index.ts';
+import type { ModelsReport } from '../../src/serving/index.ts';
 import { createDecider, createDescriptor, robustZScore, type DeciderOptions, type ModelDescriptor, type ModelStore } from '../../src/model/index.ts';
 import { ensureModelsTopic, memoryLogger, publishDescriptor, startServing, type ServingHandle, type ServingOptions } from '../../src/serving/index.ts';
 import { eventually } from '../helpers.ts';
@@ -94,6 +96,37 @@ export function servingScenarios(backend: StreamBackend, options: ServingScenari
     assert.equal(handle.metrics().swaps.default, 3);
   });
   }
+
+  test(`[${backend.name}] an instance without partitions takes every new model (its /models is current), and scores with the newest once it takes over`, opts, async (t) => {
+    const { log, store, topics, start } = await setup(t);
+    await publish(log, store, topics.models, counterDescriptor('default', 1));
+    const one = { partitions: 1, decider: RAW_SCORES, http: { host: '127.0.0.1', port: 0 } } as const;
+    const tasks = (h: ServingHandle): number => h.metrics().stream?.tasks.length ?? 0;
+    const a = await start(one);
+    await eventually(() => tasks(a) === 1, { message: 'the first instance holds the one partition', timeoutMs: backend.waitMs });
+    const b = await start(one);
+    // B's join makes A give up its partition (eager rebalance); then exactly one of them holds it.
+    await eventually(() => (a.metrics().stream?.tasksClosed ?? 0) >= 1 && tasks(a) + tasks(b) === 1, { message: 'the group settled', timeoutMs: backend.waitMs });
+    const [active, idle] = tasks(a) === 1 ? [a, b] : [b, a];
+    const served = async (h: ServingHandle): Promise<number | undefined> => {
+      const report = (await (await fetch(`${h.http!.url}/models`)).json()) as ModelsReport;
+      return report.models.find((m) => m.name === 'default')?.version;
+    };
+    assert.equal(await served(idle), 1);
+
+    await publish(log, store, topics.models, counterDescriptor('default', 2));
+    await eventually(async () => (await served(idle)) === 2, { message: 'the idle instance serves v2', timeoutMs: backend.waitMs });
+    assert.equal(tasks(idle), 0, 'it took v2 while holding no partition');
+    assert.equal(await served(active), 2);
+
+    await active.close();
+    await eventually(() => tasks(idle) === 1, { message: 'the idle instance took the partition', timeoutMs: backend.waitMs });
+    await produce(log, ['d1', 'd2', 'd3'].map((d) => telemetry(topics.telemetry, reading(d, 0))));
+    const out = await readScored(log, topics.scores, 3, backend.waitMs);
+    assert.deepEqual(out.map((s) => `${s.model.name}@${s.model.version}`), ['default@2', 'default@2', 'default@2'], 'no record scored by the stale v1');
+    const byVersion = idle.metrics().scoredByVersion;
+    assert.deepEqual([byVersion['default@1'] ?? 0, byVersion['default@2']], [0, 3]);
+  });
 
   test(`[${backend.name}] a restarted instance continues every device's learnt state: scores equal one uninterrupted run`, opts, async (t) => {
     const { log, store, topics, start } = await setup(t);

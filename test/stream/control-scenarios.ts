@@ -2,8 +2,9 @@
  * The control-stream runtime scenarios, parameterised by backend (control-runtime.test.ts runs
  * them on the embedded log, control-runtime-kafka.test.ts on the Kafka test broker): two instances
  * each applying a control record before the data appended after it; an instance joining later
- * replayed the current control state; exactly-once with a control stream across a restart; bad
- * control records under the dead-letter and fail policies.
+ * replayed the current control state; an instance without partitions hearing every control record
+ * through its instance listener, then taking over; exactly-once with a control stream across a
+ * restart; bad control records under the dead-letter and fail policies.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -21,10 +22,14 @@ const key = stringCodec;
 const scoredCodec = jsonCodec<Scored>();
 const KEYS = Array.from({ length: 12 }, (_, i) => `dev-${i}`);
 
-/** data (value: the round number) connected to control (model `m`'s version); tags each record. */
-function scorer(names: Names, label: string, errors?: ErrorPolicyOptions): Topology {
+/**
+ * data (value: the round number) connected to control (model `m`'s version); tags each record.
+ * `heard` gets the versions of `m` the instance listener hears.
+ */
+function scorer(names: Names, label: string, errors?: ErrorPolicyOptions, heard?: number[]): Topology {
   const b = topology(errors === undefined ? {} : { errors });
-  const models = b.control(names.models, { key, value: jsonCodec<Model>() });
+  const perInstance = heard === undefined ? {} : { perInstance: () => (r: { key: string; value: Model }) => void (r.key === 'm' && heard.push(r.value.version)) };
+  const models = b.control(names.models, { key, value: jsonCodec<Model>(), ...perInstance });
   b.stream(names.input, { key, value: jsonCodec<number>() })
     .connect(models, (): ConnectedProcessor<string, number, string, Model, string, Scored> => {
       let version: number | null = null;
@@ -124,6 +129,32 @@ export function controlScenarios(backend: StreamBackend, options: ControlScenari
     for (const s of out) assert.equal(s.version, 2, `${s.key} scored by ${s.label}`);
     await a.close();
     await b.close();
+  });
+
+  test(`[${backend.name}] an instance without partitions hears every control record through its listener, then takes over with the latest`, opts, async (t) => {
+    const { log, names: base, runOptions } = await begin(t);
+    const names = { ...base, input: backend.unique('in-one') };
+    await createTopics(log, { [names.input]: 1 });
+    const heard = { A: [] as number[], B: [] as number[] };
+    const a = await run(scorer(names, 'A', undefined, heard.A), runOptions);
+    t.after(() => a.close());
+    await eventually(() => a.taskIds().length === 1, { message: 'A holds the partition', timeoutMs: waitMs });
+    const b = await run(scorer(names, 'B', undefined, heard.B), runOptions);
+    t.after(() => b.close());
+    await setModel(log, names, 1);
+    await eventually(() => heard.A.length === 1 && heard.B.length === 1, { message: 'both instances heard version 1', timeoutMs: waitMs });
+    assert.equal(a.taskIds().length + b.taskIds().length, 1, 'one partition, one task');
+    const [active, idle, idleHeard] = a.taskIds().length === 1 ? [a, b, heard.B] : [b, a, heard.A];
+    await setModel(log, names, 2);
+    await setModel(log, names, 3);
+    await eventually(() => idleHeard.join() === '1,2,3', { message: `the idle instance heard every version (${idleHeard.join()})`, timeoutMs: waitMs });
+    assert.deepEqual(idle.metrics().tasks, [], 'while it holds no partition');
+    await active.close();
+    await eventually(() => idle.taskIds().length === 1, { message: 'the idle instance took the partition', timeoutMs: waitMs });
+    await produce(log, [{ topic: names.input, key: bytes('dev-0'), value: bytes('1') }]);
+    const [scored] = decode(await readTopic(log, names.output, 1, waitMs));
+    assert.deepEqual([scored!.label, scored!.version], [idle === a ? 'A' : 'B', 3]);
+    await idle.close();
   });
 
   test(`[${backend.name}] exactly-once with a control stream: ordering holds, and a restart re-reads the control topic`, opts, async (t) => {

@@ -2,8 +2,10 @@
  * The control streams of one running instance (or test driver). Every control topic is read in
  * full — all partitions, from the earliest offset, with the state readers that global tables use
  * (a manually assigned read_committed consumer, never the group; offsets never committed) — and
- * each record is decoded once and applied to every attached task, in the order it was read
- * (offset order per partition).
+ * each record is decoded once and handed, in the order it was read (offset order per partition),
+ * first to the topic's `perInstance` listener (made once per instance; it gets every record,
+ * whether or not the instance has tasks, and what it returns is awaited), then to every attached
+ * task.
  *
  * When: `restore()` reads every control topic to its end before the instance takes data;
  * `advance('end')` runs after each poll that returned data and before that data is processed, up
@@ -19,11 +21,13 @@
  * Records that fail to decode follow the topology's error policy once per instance: `fail` throws
  * (STREAM_DESERIALIZATION naming topic, partition and offset), `skip` counts, `dead-letter` sends
  * the original record with the error to the dead-letter topic (again on every instance that reads
- * it, and again after a restart, since control topics are re-read from the start). Failures of a
- * task's `control()` are that task's processing errors (task/task.ts).
+ * it, and again after a restart, since control topics are re-read from the start). A failure of
+ * the `perInstance` listener follows the `processing` policy the same way (STREAM_PROCESSING), and
+ * the tasks still get the record. Failures of a task's `control()` are that task's processing
+ * errors (task/task.ts).
  */
 import type { LogRecord, ProducerRecord } from '../../log/types.ts';
-import { deserializationError, type RecordFailure } from '../failure.ts';
+import { deserializationError, processingError, type RecordFailure } from '../failure.ts';
 import type { PartitionReader, StateReaders } from '../state/readers.ts';
 import { deadLetter } from '../task/dead-letter.ts';
 import type { AnyRecord, ControlNode } from '../topology/nodes.ts';
@@ -48,7 +52,7 @@ export interface ControlMetrics {
   readonly topic: string;
   /** Records read (including ones that then failed to decode). */
   readonly recordsIn: number;
-  /** Records that failed to decode, and of those the ones skipped and dead-lettered. */
+  /** Records that failed to decode or on which the `perInstance` listener failed, and of those the ones skipped and dead-lettered. */
   readonly errors: number;
   readonly skipped: number;
   readonly deadLettered: number;
@@ -68,6 +72,8 @@ export interface ControlStateOptions {
 interface Topic {
   readonly node: ControlNode;
   readonly reader: PartitionReader;
+  /** The instance's listener (`perInstance`), or null. */
+  readonly listener: ((record: AnyRecord) => void | Promise<void>) | null;
   recordsIn: number;
   errors: number;
   skipped: number;
@@ -91,7 +97,8 @@ export class ControlState {
     this.#options = options;
     for (const node of options.topology.controls()) {
       const topic = node.topic.name;
-      this.#topics.set(topic, { node, reader: options.readers.open(topic, null), recordsIn: 0, errors: 0, skipped: 0, deadLettered: 0, keys: 0 });
+      const listener = node.perInstance === null ? null : node.perInstance();
+      this.#topics.set(topic, { node, reader: options.readers.open(topic, null), listener, recordsIn: 0, errors: 0, skipped: 0, deadLettered: 0, keys: 0 });
     }
   }
 
@@ -112,9 +119,9 @@ export class ControlState {
 
   /**
    * Reads what was appended to the control topics since the last call — up to their current end
-   * offsets (`end`), or what is available now without waiting (`available`) — and applies it to
-   * every attached task. Rejects with the first record failure under the `fail` policy, after
-   * applying the records read before it.
+   * offsets (`end`), or what is available now without waiting (`available`) — and hands it to the
+   * `perInstance` listeners, then to every attached task. Rejects with the first record failure
+   * under the `fail` policy, after applying the records read before it.
    */
   advance(mode: 'end' | 'available'): Promise<void> {
     return this.#serial(async () => {
@@ -128,6 +135,7 @@ export class ControlState {
         } catch (error) {
           failure = error;
         }
+        if (topic.listener !== null && fresh.length > 0) failure = (await this.#listen(topic, topic.listener, fresh, dead)) ?? failure;
         if (dead.length > 0) await this.#options.deadLetter(dead);
         if (fresh.length > 0) await Promise.all([...this.#targets].filter((t) => t.controlTopics.has(topic.node.topic.name)).map((t) => t.applyControl(fresh)));
         if (failure !== undefined) throw failure;
@@ -192,7 +200,42 @@ export class ControlState {
     const id = `${raw.topic}\0${raw.key === null ? 'n' : `k${latin1.decode(raw.key)}`}`;
     if (!this.#view.delete(id)) topic.keys++;
     this.#view.set(id, entry);
-    if (this.#targets.size > 0) fresh.push(entry);
+    if (this.#targets.size > 0 || topic.listener !== null) fresh.push(entry);
+  }
+
+  /**
+   * Hands `entries` to the topic's listener in order and awaits what it returns. A failure follows
+   * the processing policy: under `fail` the first one is returned (advance() throws it once the
+   * tasks have the records) and the listener gets no later record; under `skip` and `dead-letter`
+   * (into `dead`) the next records go on.
+   */
+  async #listen(topic: Topic, listener: (record: AnyRecord) => void | Promise<void>, entries: readonly ControlEntry[], dead: ProducerRecord[]): Promise<unknown> {
+    let failure: unknown;
+    const fail = (entry: ControlEntry, cause: unknown): void => {
+      topic.errors++;
+      const error = processingError(topic.node.name, entry.record.origin, cause) as RecordFailure;
+      const { errors } = this.#options.topology;
+      if (errors.processing === 'fail') {
+        failure ??= error;
+      } else if (errors.processing === 'dead-letter') {
+        dead.push(deadLetter(entry.raw, error, errors.deadLetterTopic!, this.#options.applicationId));
+        topic.deadLettered++;
+      } else {
+        topic.skipped++;
+      }
+    };
+    const pending: Promise<void>[] = [];
+    for (const entry of entries) {
+      if (failure !== undefined) break;
+      try {
+        const r = listener(entry.record);
+        if (r !== undefined) pending.push(r.catch((cause: unknown) => fail(entry, cause)));
+      } catch (cause) {
+        fail(entry, cause);
+      }
+    }
+    await Promise.all(pending);
+    return failure;
   }
 
   #serial(fn: () => Promise<void>): Promise<void> {

@@ -11,7 +11,7 @@ import { storeSpec, type StoreKind, type StoreOptions, type StoreSpec } from '..
 import { validateStores } from '../state/wiring.ts';
 import { Table } from '../table/table.ts';
 import { errorPolicy, type ErrorPolicyOptions } from './error-policy.ts';
-import type { NodeSpec, TimestampExtractor, TopicRef, TopologyNode } from './nodes.ts';
+import type { ControlNode, NodeSpec, TimestampExtractor, TopicRef, TopologyNode } from './nodes.ts';
 import { Stream } from './stream.ts';
 import { Topology } from './topology.ts';
 import { assertCodec, assertFunction, invalidTopology } from './validate.ts';
@@ -78,6 +78,8 @@ export class TopologyBuilder {
    * (`stream.connect(control, supplier)`), before the data records appended after it. Instances
    * keep the latest record per key and replay it to every task they create, so a compacted topic
    * (one record per key: a model per name) is the natural control topic. Codecs default to raw bytes.
+   * `options.perInstance` adds a listener per instance that sees every record even while the
+   * instance has no task (see {@link ControlOptions.perInstance}).
    */
   control<CK = Uint8Array, CV = Uint8Array>(topic: string | TopicRef, options: ControlOptions<CK, CV> = {}): ControlStream<CK, CV> {
     const ref = typeof topic === 'string' ? { name: topic, internal: false } : topic;
@@ -89,6 +91,7 @@ export class TopologyBuilder {
     const value = options.value ?? (bytesCodec as unknown as Codec<CV>);
     assertCodec(`control('${ref.name}').key`, key);
     assertCodec(`control('${ref.name}').value`, value);
+    if (options.perInstance !== undefined) assertFunction(`control('${ref.name}').perInstance`, options.perInstance);
     const node = this.add({
       kind: 'control',
       name: options.name,
@@ -96,6 +99,7 @@ export class TopologyBuilder {
       topic: { name: ref.name, internal: false },
       keyCodec: key as Codec<unknown>,
       valueCodec: value as Codec<unknown>,
+      perInstance: (options.perInstance ?? null) as ControlNode['perInstance'],
     });
     this.#controlTopics.add(ref.name);
     return new ControlStream<CK, CV>(this, { node, topic: ref.name, key, value });
@@ -149,8 +153,8 @@ export class TopologyBuilder {
     if (!this.#nodes.some((n) => n.kind === 'source')) throw invalidTopology('a topology needs at least one source: call stream(topic, codecs)');
     validateStores(this.#nodes, this.#stores);
     for (const c of this.#nodes) {
-      if (c.kind === 'control' && !this.#nodes.some((n) => n.kind === 'connect' && n.control === c.name)) {
-        throw invalidTopology(`control stream '${c.name}' (topic '${c.topic.name}') is not connected: call stream.connect(control, supplier)`, { node: c.name });
+      if (c.kind === 'control' && c.perInstance === null && !this.#nodes.some((n) => n.kind === 'connect' && n.control === c.name)) {
+        throw invalidTopology(`control stream '${c.name}' (topic '${c.topic.name}') is not connected: call stream.connect(control, supplier), or give it a perInstance listener`, { node: c.name });
       }
     }
     this.#built = true;

@@ -115,13 +115,16 @@ export interface ForEachNode extends Base {
 
 /**
  * Reads a control topic: every partition, on every instance, outside the consumer group; its
- * records are applied to the connected processors of every task (control/state.ts).
+ * records go to the instance's `perInstance` listener and to the connected processors of every
+ * task (control/state.ts).
  */
 export interface ControlNode extends Base {
   readonly kind: 'control';
   readonly topic: TopicRef;
   readonly keyCodec: Codec<unknown>;
   readonly valueCodec: Codec<unknown>;
+  /** Makes the instance-level listener (`perInstance` of `builder.control()`), or null. */
+  readonly perInstance: (() => (record: AnyRecord) => void | Promise<void>) | null;
 }
 
 /**
