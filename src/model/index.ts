@@ -13,6 +13,7 @@ export {
 } from './descriptor-parse.ts';
 export * from './descriptor-load.ts';
 export * from './descriptor-holder.ts';
+export * from './models-topic.ts';
 export * from './store.ts';
 export * from './registry.ts';
 export {

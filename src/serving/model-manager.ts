@@ -11,10 +11,10 @@
  * name not served yet hold back the tasks' data until it is loaded (or rejected): records published
  * after it are then scored by it instead of finding no model.
  *
- * Version rules: a live descriptor is taken only if its version is above the one served for its
- * name, unless it carries `sluice.rollback: 1`; the same version with the same checksum is a
- * no-op (a replay). A shadow candidate is taken if it is above the live version of its name and
- * above the current shadow. A live version at or above the shadow's retires the shadow
+ * Version rules (the models-topic contract, model/models-topic.ts `supersedes`): a live descriptor
+ * is taken only if its version is above the one served for its name, unless it carries
+ * `sluice.rollback: 1`; the same version with the same checksum is a no-op (a replay). A shadow
+ * candidate is taken if it is above the live version of its name and above the current shadow. A live version at or above the shadow's retires the shadow
  * (`promoted` when equal). Descriptors of one name are handled one at a time, in arrival order;
  * different names load concurrently.
  *
@@ -32,9 +32,14 @@ import { ErrorCode, isSluiceError, SluiceError } from '../errors.ts';
 import {
   checkDescriptorStructure,
   createDecider,
+  headerFlag,
   loadModelAsync,
   ModelFormat,
+  ModelHeader,
+  modelNameOfKey,
   ONNX_FACTORY_KIND,
+  shadowKey,
+  supersedes,
   type DeciderOptions,
   type DetectorRegistry,
   type ModelDescriptor,
@@ -44,7 +49,7 @@ import type { Clock } from '../stream/index.ts';
 import { IgnoreReason, RejectReason, type ServingCounters } from './counters.ts';
 import { DEFAULT_MODEL, EMPTY_TABLE, ModelStats, type LiveModel, type ModelRole, type ModelSource, type ModelTable } from './live-model.ts';
 import type { ServingLogger } from './logger.ts';
-import { headerFlag, ModelHeader, shadowKey, type ModelRecord } from './models-topic.ts';
+import type { ModelRecord } from './models-topic.ts';
 import { ObservationSample, probeBatch, probeModel } from './probe.ts';
 
 /** What the manager needs. */
@@ -111,7 +116,7 @@ export class ModelManager {
   offer(record: ModelRecord): Promise<void> | undefined {
     const id = `${record.origin.topic}/${record.origin.partition}/${record.origin.offset}`;
     if (!this.#take(record)) return this.#holds.get(id);
-    const queue = (record.key ?? '').replace(/@shadow$/, '');
+    const queue = modelNameOfKey(record.key ?? '');
     const hold = mustWait(this.#table, record);
     this.#pending++;
     const previous = this.#queues.get(queue) ?? Promise.resolve();
@@ -189,14 +194,14 @@ export class ModelManager {
     const current = arrival.role === 'shadow' ? table.shadows.get(d.name) : live;
     if (current !== undefined && current.version === d.version && current.descriptor.sha256 === d.sha256) return true;
     const where = arrival.origin === null ? {} : { partition: arrival.origin.partition, offset: arrival.origin.offset };
-    if (current !== undefined && d.version <= current.version && !(arrival.rollback && arrival.role === 'live')) {
+    if (!supersedes(current?.version, d.version, arrival.rollback && arrival.role === 'live')) {
       counters.ignored[IgnoreReason.notNewer]++;
-      logger.log('info', 'model ignored', { name: d.name, version: d.version, serving: current.version, role: arrival.role, reason: IgnoreReason.notNewer, ...where });
+      logger.log('info', 'model ignored', { name: d.name, version: d.version, serving: current!.version, role: arrival.role, reason: IgnoreReason.notNewer, ...where });
       return false;
     }
-    if (arrival.role === 'shadow' && live !== undefined && d.version <= live.version) {
+    if (arrival.role === 'shadow' && !supersedes(live?.version, d.version, false)) {
       counters.ignored[IgnoreReason.shadowNotNewer]++;
-      logger.log('info', 'model ignored', { name: d.name, version: d.version, serving: live.version, role: 'shadow', reason: IgnoreReason.shadowNotNewer, ...where });
+      logger.log('info', 'model ignored', { name: d.name, version: d.version, serving: live!.version, role: 'shadow', reason: IgnoreReason.shadowNotNewer, ...where });
       return false;
     }
     const started = performance.now();

@@ -1,30 +1,16 @@
 /**
- * The `models` topic of the serving contract: compacted, key = model name (UTF-8), value = the
- * descriptor's JSON (UTF-8). Two headers change how serving takes a descriptor:
- *
- *   sluice.rollback: 1   a rollback: accepted although its version is not above the one served
- *   sluice.shadow: 1     a shadow candidate: scored beside the live model of its name, never
- *                        emitted; keyed `<name>@shadow` (a key no model name can be, since `@` is
- *                        not allowed in names) so that compaction keeps it apart from the live one
+ * The `models` topic as serving and the CLI use it: reading it (boot, `sluice models list`) and
+ * appending to it (`sluice models publish|rollback`). The contract itself — key naming, the
+ * `sluice.rollback` and `sluice.shadow` headers, the acceptance rule, the topic's configuration —
+ * is the model layer's (model/models-topic.ts), shared with the trainer (serving's index re-exports
+ * its names).
  *
  * Publishing writes the store first (so every instance that reads the descriptor can load its
- * payload), then appends the descriptor here. This module reads the topic (boot, the CLI) and
- * appends to it.
+ * payload), then appends the descriptor here.
  */
 import { ErrorCode, SluiceError } from '../errors.ts';
 import { ensureTopic, type Admin, type Log, type RecordHeaders, type RecordMetadata } from '../log/index.ts';
-import { descriptorToJSON, type ModelDescriptor } from '../model/index.ts';
-
-/** Default name of the models topic. */
-export const DEFAULT_MODELS_TOPIC = 'models';
-
-/** Header names of model records. */
-export const ModelHeader = { rollback: 'sluice.rollback', shadow: 'sluice.shadow' } as const;
-
-/** Key of the shadow candidate of model `name` on the models topic. */
-export function shadowKey(name: string): string {
-  return `${name}@shadow`;
-}
+import { descriptorToJSON, headerFlag, MODELS_TOPIC_CONFIG, ModelHeader, modelRecordHeaders, shadowKey, type ModelDescriptor } from '../model/index.ts';
 
 /** A record of the models topic as serving handles it (a control-stream record has this shape). */
 export interface ModelRecord {
@@ -36,17 +22,10 @@ export interface ModelRecord {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const ONE = encoder.encode('1');
-
-/** True when header `name` is present with the value `1`. */
-export function headerFlag(headers: RecordHeaders, name: string): boolean {
-  const v = headers[name];
-  return v !== undefined && v.length === 1 && v[0] === ONE[0];
-}
 
 /** Creates the models topic (compacted, 1 partition) unless it exists. */
 export async function ensureModelsTopic(admin: Admin, topic: string): Promise<void> {
-  await ensureTopic(admin, topic, { partitions: 1, cleanupPolicy: 'compact' });
+  await ensureTopic(admin, topic, MODELS_TOPIC_CONFIG);
 }
 
 /** Appends `descriptor` to the models topic (as a rollback or a shadow candidate when asked). */
@@ -56,9 +35,7 @@ export async function publishDescriptor(
   descriptor: ModelDescriptor,
   options: { readonly rollback?: boolean; readonly shadow?: boolean } = {},
 ): Promise<RecordMetadata> {
-  const headers: Record<string, Uint8Array> = {};
-  if (options.rollback === true) headers[ModelHeader.rollback] = ONE;
-  if (options.shadow === true) headers[ModelHeader.shadow] = ONE;
+  const headers = modelRecordHeaders(options);
   const producer = log.producer({ acks: 'all' });
   try {
     const key = options.shadow === true ? shadowKey(descriptor.name) : descriptor.name;

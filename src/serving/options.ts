@@ -8,7 +8,7 @@ import type { Log } from '../log/index.ts';
 import { createDecider, detectorFactories, MODEL_STORE_DEFAULTS, type DeciderOptions, type DetectorRegistry } from '../model/index.ts';
 import { systemClock, type Clock } from '../stream/index.ts';
 import { jsonLinesLogger, type ServingLogger } from './logger.ts';
-import { DEFAULT_MODELS_TOPIC } from './models-topic.ts';
+import { DEFAULT_MODELS_TOPIC } from '../model/index.ts';
 
 /** How an ensemble combines its members: the largest or the mean likelihood, or a majority vote. */
 export const EnsembleCombine = { max: 'max', mean: 'mean', vote: 'vote' } as const;

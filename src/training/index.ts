@@ -29,7 +29,6 @@ export {
 } from './range.ts';
 export { ModelStatus, type ModelOutcome, type TrainingProgress, type TrainingReport } from './report.ts';
 export { FLEET_MODEL, modelNameFor, type SkippedGroup } from './groups.ts';
-export { ROLLBACK_HEADER } from './live.ts';
 export { AnomalyShape, type InjectedAnomaly } from './inject.ts';
 export type { ModelEvaluation } from './evaluate.ts';
 export type { PartitionRead } from './reader.ts';

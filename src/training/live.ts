@@ -1,8 +1,9 @@
 /**
  * What is live now, per model name: the descriptors on the compacted `models` topic, read in full
- * by a consumer assigned by hand (no group), with serving's acceptance rule applied in order —
- * a valid descriptor replaces the current one when its version is higher, or when it carries the
- * rollback header `sluice.rollback: 1`; an invalid one is passed over — and, for a name the topic
+ * by a consumer assigned by hand (no group), with the topic's acceptance rule (model/models-topic.ts,
+ * the one serving applies) in order — a valid descriptor replaces the current one when its version
+ * is higher, or when it carries the rollback header `sluice.rollback: 1`; an invalid one is passed
+ * over; only records keyed by a model's own name count (not `<name>@shadow`) — and, for a name the topic
  * does not know, the latest version in the model store. Also the next free version per name: above
  * every version on the topic and in the store.
  */
@@ -12,12 +13,10 @@ import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
 import type { Log, LogRecord } from '../log/index.ts';
 import type { ModelDescriptor } from '../model/descriptor.ts';
 import { parseDescriptor } from '../model/descriptor-parse.ts';
+import { headerFlag, ModelHeader, supersedes } from '../model/models-topic.ts';
 import { detectorFactories } from '../model/registry.ts';
 import type { ModelStore } from '../model/store.ts';
 import { throwIfAborted } from './abort.ts';
-
-/** The header that marks a rollback descriptor on the models topic (the serving contract). */
-export const ROLLBACK_HEADER = 'sluice.rollback';
 
 /** The live descriptors of the models topic and the highest version seen per name. */
 export interface LiveModels {
@@ -54,9 +53,7 @@ export async function readLiveModels(log: Log, topic: string, store: ModelStore,
     }
     if (decoder.decode(record.key!) !== d.name) return;
     highest.set(d.name, Math.max(highest.get(d.name) ?? 0, d.version));
-    const held = current.get(d.name);
-    const rollback = record.headers[ROLLBACK_HEADER] !== undefined && decoder.decode(record.headers[ROLLBACK_HEADER]) === '1';
-    if (held === undefined || d.version > held.version || rollback) current.set(d.name, d);
+    if (supersedes(current.get(d.name)?.version, d.version, headerFlag(record.headers, ModelHeader.rollback))) current.set(d.name, d);
   });
   return {
     async live(name) {

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
 import { ONNX_FACTORY_KIND } from '../model/descriptor.ts';
+import { DEFAULT_MODELS_TOPIC } from '../model/models-topic.ts';
 import { DEFAULT_DETECTOR, getDetectorFactory } from '../model/registry.ts';
 import type { JsonValue } from '../model/types.ts';
 import { checkRange, WHOLE_TOPIC, type TrainingRange } from './range.ts';
@@ -88,7 +89,7 @@ export type TrainingOptionsInput = Partial<Omit<TrainingOptions, 'sampling' | 'e
 /** The defaults of every training option. */
 export const TRAINING_DEFAULTS: TrainingOptions = Object.freeze({
   topic: 'telemetry',
-  modelsTopic: 'models',
+  modelsTopic: DEFAULT_MODELS_TOPIC,
   range: WHOLE_TOPIC,
   detector: DEFAULT_DETECTOR,
   hyperparameters: {},

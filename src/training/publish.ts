@@ -5,15 +5,16 @@
  * travel inline is a `file:` reference into the store).
  */
 import { ErrorCode, SluiceError, isSluiceError } from '../errors.ts';
-import { CleanupPolicy, ensureTopic, type Log, type Producer } from '../log/index.ts';
+import { ensureTopic, type Log, type Producer } from '../log/index.ts';
 import type { ModelDescriptor } from '../model/descriptor.ts';
+import { MODELS_TOPIC_CONFIG } from '../model/models-topic.ts';
 import type { ModelStore } from '../model/store.ts';
 
 const encoder = new TextEncoder();
 
 /** Creates the compacted models topic (one partition) unless it exists. */
 export async function ensureModelsTopic(log: Log, topic: string): Promise<void> {
-  await ensureTopic(log.admin, topic, { partitions: 1, cleanupPolicy: CleanupPolicy.compact });
+  await ensureTopic(log.admin, topic, MODELS_TOPIC_CONFIG);
 }
 
 /** Saves `descriptor` in `store`, then appends the stored form to `topic`; returns the stored form. */

@@ -12,9 +12,10 @@ import { test } from 'node:test';
 import { ErrorCode, SluiceError } from '../../src/errors.ts';
 import type { Log, Producer } from '../../src/log/index.ts';
 import { loadModelAsync } from '../../src/model/descriptor-load.ts';
+import { ModelHeader } from '../../src/model/models-topic.ts';
 import { detectorFactories } from '../../src/model/registry.ts';
 import type { ModelStore } from '../../src/model/store.ts';
-import { ModelStatus, ROLLBACK_HEADER, trainOnce, type TrainingOptionsInput } from '../../src/training/index.ts';
+import { ModelStatus, trainOnce, type TrainingOptionsInput } from '../../src/training/index.ts';
 import { bytes, expectCode } from '../helpers.ts';
 import { START, STEP, readModelsTopic, world } from './setup.ts';
 
@@ -107,7 +108,7 @@ test('after a rollback on the models topic the next candidate is compared with, 
   await trainOnce(ctx, { ...fleet, force: true });
   const v1 = await w.store.get('default', 1);
   const producer = w.log.producer();
-  await producer.send([{ topic: 'models', key: bytes('default'), value: bytes(JSON.stringify(v1)), headers: { [ROLLBACK_HEADER]: bytes('1') } }]);
+  await producer.send([{ topic: 'models', key: bytes('default'), value: bytes(JSON.stringify(v1)), headers: { [ModelHeader.rollback]: bytes('1') } }]);
   await producer.close();
 
   const next = await trainOnce(ctx, fleet);
