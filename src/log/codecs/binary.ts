@@ -231,7 +231,10 @@ export class ByteReader {
   /** Reads a varint length then that many UTF-8 bytes; short ones go through `cache` if given. */
   string(what: string, cache?: StringCache): string {
     const lengthAt = this.pos;
-    const n = this.varint(`${what} length`);
+    // One-byte lengths (< 128) inline: no varint call, and no message string built per read.
+    const first = lengthAt < this.end ? (this.buf[lengthAt] as number) : 0x80;
+    const n = first < 0x80 ? first : this.varint(`${what} length`);
+    if (first < 0x80) this.pos = lengthAt + 1;
     if (n > this.end - this.pos) {
       throw new ReadFailure(`truncated: ${what} needs ${n} bytes, ${this.end - this.pos} left`, lengthAt);
     }

@@ -7,11 +7,12 @@
  *   names     n × str (varint byte length, UTF-8), in the same order as the values
  *
  * Records of one kind of device repeat the same names block byte for byte, so the decoder keeps
- * recently seen blocks in a bounded direct-mapped cache (hash of the bytes → slot; hits are
- * confirmed by comparing every byte) mapped to their parsed, checked name lists: a hit costs one
- * hash and one compare instead of parsing, decoding and de-duplicating each name.
+ * recently seen blocks in a bounded cache (block-cache.ts) mapped to their parsed, checked name
+ * lists: a hit costs one hash and one compare instead of parsing, decoding and de-duplicating each
+ * name.
  */
 import { type ByteReader, type ByteWriter, ReadFailure, StringCache, varintSize } from './binary.ts';
+import { BlockCache } from './block-cache.ts';
 import { describe, encodeError } from './codec.ts';
 import { fieldPath } from './telemetry.ts';
 
@@ -111,37 +112,19 @@ export function readMetrics(r: ByteReader): Record<string, number> {
   return metrics;
 }
 
-const blockKeys = new Uint8Array(BLOCK_SLOTS * MAX_CACHED_BLOCK);
-const blockKeysView = new DataView(blockKeys.buffer);
-const blockLengths = new Int32Array(BLOCK_SLOTS).fill(-1);
-const blockNames: (readonly string[] | undefined)[] = Array.from({ length: BLOCK_SLOTS }, () => undefined);
+const blocks = new BlockCache<readonly string[]>(BLOCK_SLOTS, MAX_CACHED_BLOCK);
 
 /** The names of the block at `r.pos`, from the cache when the same bytes were seen recently. */
 function cachedNames(r: ByteReader, n: number, length: number): readonly string[] {
   const start = r.pos;
-  const view = r.view;
-  const words = start + (length & ~3);
-  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
-  for (let i = start; i < words; i += 4) h = Math.imul(h ^ view.getUint32(i, true), 0x01000193);
-  for (let i = words; i < start + length; i++) h = Math.imul(h ^ (r.buf[i] as number), 0x01000193);
-  const slot = (h ^ (h >>> 16)) & (BLOCK_SLOTS - 1);
-  const cached = blockNames[slot];
-  if (cached !== undefined && blockLengths[slot] === length && cached.length === n) {
-    const base = slot * MAX_CACHED_BLOCK - start;
-    let i = start;
-    while (i < words && view.getUint32(i, true) === blockKeysView.getUint32(base + i, true)) i += 4;
-    if (i >= words) {
-      while (i < start + length && r.buf[i] === blockKeys[base + i]) i++;
-      if (i === start + length) {
-        r.pos = start + length;
-        return cached;
-      }
-    }
+  const slot = blocks.slot(r, start, length);
+  const cached = blocks.get(slot, r, start, length);
+  if (cached !== undefined && cached.length === n) {
+    r.pos = start + length;
+    return cached;
   }
   const names = parseNames(r, n, length);
-  blockKeys.set(r.buf.subarray(start, start + length), slot * MAX_CACHED_BLOCK);
-  blockLengths[slot] = length;
-  blockNames[slot] = names;
+  blocks.set(slot, r, start, length, names);
   return names;
 }
 

@@ -36,6 +36,7 @@
  */
 import { type Codec, decodeError, describe, encodeError } from './codec.ts';
 import { ByteReader, ByteWriter, ReadFailure, StringCache } from './binary.ts';
+import { BlockCache } from './block-cache.ts';
 import { type Telemetry, type TelemetryValidationOptions, fieldPath, isRecord, telemetryValidator } from './telemetry.ts';
 import { withValidation } from './validation.ts';
 import { readMetrics, writeMetrics } from './metrics-section.ts';
@@ -53,6 +54,9 @@ const MIN_TAG_BYTES = 2;
 const sharedWriter = new ByteWriter();
 const reader = new ByteReader();
 const tagCache = new StringCache(1024, 32);
+/** Longest tags section looked up whole (see readTags). */
+const MAX_CACHED_TAGS = 128;
+const tagBlocks = new BlockCache<Readonly<Record<string, string>>>(256, MAX_CACHED_TAGS);
 const deviceIdCache = new StringCache(4096, 48);
 
 /** The binary telemetry codec (format above). */
@@ -144,7 +148,28 @@ function readTelemetry(r: ByteReader): Telemetry {
   return tags === undefined ? { deviceId, ts, seq, metrics } : { deviceId, ts, seq, metrics, tags };
 }
 
+/**
+ * Reads the tags section, which ends the record: sections of up to {@link MAX_CACHED_TAGS} bytes
+ * are looked up whole in `tagBlocks`; a hit returns a copy of the object parsed from the same
+ * bytes before (a spread copy of a same-shaped object is much cheaper than building one).
+ */
 function readTags(r: ByteReader): Record<string, string> {
+  const start = r.pos;
+  const length = r.end - start;
+  if (length > MAX_CACHED_TAGS) return parseTags(r);
+  const slot = tagBlocks.slot(r, start, length);
+  const cached = tagBlocks.get(slot, r, start, length);
+  if (cached !== undefined) {
+    r.pos = r.end;
+    return { ...cached };
+  }
+  const tags = parseTags(r);
+  // Only a section that is the whole rest of the record is valid (otherwise readTelemetry throws).
+  if (r.pos === r.end) tagBlocks.set(slot, r, start, length, { ...tags });
+  return tags;
+}
+
+function parseTags(r: ByteReader): Record<string, string> {
   const countAt = r.pos;
   const m = r.varint('tag count');
   if (m > (r.end - r.pos) / MIN_TAG_BYTES) {

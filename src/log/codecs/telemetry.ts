@@ -4,6 +4,7 @@
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import { describe } from './codec.ts';
+import { isField, TelemetryScreen } from './telemetry-screen.ts';
 import { type Validator, validationError } from './validation.ts';
 
 /** One reading of one device: event time, named metric values and optional sequence and tags. */
@@ -47,7 +48,6 @@ export const TELEMETRY_LIMITS = {
   maxTagValueLength: 1024,
 } as const;
 
-const FIELDS = new Set(['deviceId', 'ts', 'metrics', 'seq', 'tags']);
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
@@ -59,21 +59,24 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
  * sense throw INVALID_ARGUMENT.
  */
 export function validateTelemetry(value: unknown, options: TelemetryValidationOptions = {}): asserts value is Telemetry {
-  check(value, resolveLimits(options));
+  const limits = resolveLimits(options);
+  check(value, limits, new TelemetryScreen(limits));
 }
 
 /** A {@link Validator} of the telemetry contract with fixed options (checked once, here). */
 export function telemetryValidator(options: TelemetryValidationOptions = {}): Validator<Telemetry> {
   const limits = resolveLimits(options);
-  return (value) => check(value, limits);
+  const screen = new TelemetryScreen(limits);
+  return (value) => check(value, limits, screen);
 }
 
-type Limits = Required<Omit<TelemetryValidationOptions, 'maxSkewMs' | 'now'>> & {
+/** The resolved limits of a validator. */
+export type TelemetryLimits = Required<Omit<TelemetryValidationOptions, 'maxSkewMs' | 'now'>> & {
   readonly maxSkewMs: number | undefined;
   readonly now: (() => number) | undefined;
 };
 
-function resolveLimits(options: TelemetryValidationOptions): Limits {
+function resolveLimits(options: TelemetryValidationOptions): TelemetryLimits {
   const limits: Record<keyof typeof TELEMETRY_LIMITS, number> = { ...TELEMETRY_LIMITS };
   for (const key of Object.keys(TELEMETRY_LIMITS) as (keyof typeof TELEMETRY_LIMITS)[]) {
     const n = options[key] ?? TELEMETRY_LIMITS[key];
@@ -97,21 +100,25 @@ function invalidOption(path: string, reason: string): never {
   });
 }
 
-function check(value: unknown, limits: Limits): void {
+/**
+ * Checks `value`: records that the screen passes (the common case) only get the skew check; any
+ * other value gets {@link checkExactly}, which throws the error of the first breach in contract
+ * order — so every bad record gets the same error whichever way it came.
+ */
+function check(value: unknown, limits: TelemetryLimits, screen: TelemetryScreen): void {
+  if (screen.passes(value)) checkSkew(value.ts, limits);
+  else checkExactly(value, limits);
+}
+
+function checkExactly(value: unknown, limits: TelemetryLimits): void {
   if (!isRecord(value)) throw validationError('', `telemetry record must be an object, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
-    if (!FIELDS.has(key)) throw validationError(key, 'is not a telemetry field (deviceId, ts, metrics, seq, tags)');
+    if (!isField(key)) throw validationError(key, 'is not a telemetry field (deviceId, ts, metrics, seq, tags)');
   }
   const { deviceId, ts, metrics, seq, tags } = value;
   checkString('deviceId', deviceId, limits.maxDeviceIdLength);
   if (!Number.isSafeInteger(ts)) throw validationError('ts', `must be a finite integer (ms since epoch), got ${describe(ts)}`);
-  if (limits.maxSkewMs !== undefined && limits.now !== undefined) {
-    const skew = (ts as number) - limits.now();
-    if (Math.abs(skew) > limits.maxSkewMs) {
-      const side = skew > 0 ? 'ahead of' : 'behind';
-      throw validationError('ts', `is ${Math.abs(skew)} ms ${side} now (max skew ${limits.maxSkewMs} ms)`);
-    }
-  }
+  checkSkew(ts as number, limits);
   if (seq !== undefined && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) {
     throw validationError('seq', `must be a non-negative integer, got ${describe(seq)}`);
   }
@@ -119,26 +126,34 @@ function check(value: unknown, limits: Limits): void {
   const names = Object.keys(metrics);
   if (names.length > limits.maxMetrics) throw validationError('metrics', `has ${names.length} entries, at most ${limits.maxMetrics} allowed`);
   for (const name of names) {
-    const path = fieldPath('metrics', name);
-    checkName(path, name, limits.maxNameLength);
+    checkName('metrics', name, limits.maxNameLength);
     const v = metrics[name];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw validationError(path, `must be a finite number, got ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw validationError(fieldPath('metrics', name), `must be a finite number, got ${describe(v)}`);
   }
   if (tags === undefined) return;
   if (!isRecord(tags)) throw validationError('tags', `must be an object, got ${describe(tags)}`);
   const keys = Object.keys(tags);
   if (keys.length > limits.maxTags) throw validationError('tags', `has ${keys.length} entries, at most ${limits.maxTags} allowed`);
   for (const key of keys) {
-    const path = fieldPath('tags', key);
-    checkName(path, key, limits.maxNameLength);
-    checkString(path, tags[key], limits.maxTagValueLength, true);
+    checkName('tags', key, limits.maxNameLength);
+    checkString(fieldPath('tags', key), tags[key], limits.maxTagValueLength, true);
   }
 }
 
-function checkName(path: string, name: string, max: number): void {
-  if (name === '') throw validationError(path, 'name must not be empty');
-  if (name.length > max) throw validationError(path, `name is ${name.length} characters long, at most ${max} allowed`);
-  if (!name.isWellFormed()) throw validationError(path, 'name is not valid Unicode (lone surrogate)');
+function checkSkew(ts: number, limits: TelemetryLimits): void {
+  if (limits.maxSkewMs === undefined || limits.now === undefined) return;
+  const skew = ts - limits.now();
+  if (Math.abs(skew) > limits.maxSkewMs) {
+    const side = skew > 0 ? 'ahead of' : 'behind';
+    throw validationError('ts', `is ${Math.abs(skew)} ms ${side} now (max skew ${limits.maxSkewMs} ms)`);
+  }
+}
+
+/** Checks the name of entry `name` of `parent` (metrics or tags); builds the path only to throw. */
+function checkName(parent: string, name: string, max: number): void {
+  if (name === '') throw validationError(fieldPath(parent, name), 'name must not be empty');
+  if (name.length > max) throw validationError(fieldPath(parent, name), `name is ${name.length} characters long, at most ${max} allowed`);
+  if (!name.isWellFormed()) throw validationError(fieldPath(parent, name), 'name is not valid Unicode (lone surrogate)');
 }
 
 function checkString(path: string, value: unknown, max: number, allowEmpty = false): void {

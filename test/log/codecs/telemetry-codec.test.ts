@@ -59,6 +59,19 @@ test('names blocks of every size round-trip, from the cache and past it', () => 
   }
 });
 
+test('a repeated tags section decodes to a fresh, equal object every time', () => {
+  const value: Telemetry = { deviceId: 'd', ts: 1, metrics: { a: 1 }, tags: { site: 'north', rack: 'r7' } };
+  const bytes = telemetryCodec.encode(value);
+  const first = telemetryCodec.decode(bytes);
+  const second = telemetryCodec.decode(bytes);
+  assert.deepEqual(second, value);
+  assert.notEqual(second.tags, first.tags, 'each record gets its own tags object');
+  (first.tags as Record<string, string>).site = 'south';
+  assert.deepEqual(telemetryCodec.decode(bytes).tags, value.tags, 'changing a decoded record changes no later one');
+  const trailing = Uint8Array.of(...bytes, 0);
+  for (let i = 0; i < 3; i++) assertCodecError(() => telemetryCodec.decode(trailing), ErrorCode.CODEC_DECODE, /1 unexpected bytes after the record/);
+});
+
 test('the names __proto__ and constructor are ordinary keys', () => {
   const metrics = JSON.parse('{"__proto__": 1, "constructor": 2, "toString": 3}') as Record<string, number>;
   const tags = JSON.parse('{"__proto__": "p"}') as Record<string, string>;
@@ -66,6 +79,9 @@ test('the names __proto__ and constructor are ordinary keys', () => {
   assert.deepEqual(Object.entries(out.metrics), [['__proto__', 1], ['constructor', 2], ['toString', 3]]);
   assert.equal(Object.getPrototypeOf(out.metrics), Object.prototype);
   assert.deepEqual(Object.entries(out.tags ?? {}), [['__proto__', 'p']]);
+  const again = roundTrip({ deviceId: 'd', ts: 2, metrics, tags }); // the tags section, from the cache
+  assert.deepEqual(Object.entries(again.tags ?? {}), [['__proto__', 'p']]);
+  assert.equal(Object.getPrototypeOf(again.tags), Object.prototype);
 });
 
 test('undefined optional fields are treated as absent', () => {

@@ -6,6 +6,7 @@ import {
   jsonCodec,
   stringCodec,
   telemetryCodec,
+  telemetryValidator,
   validateTelemetry,
   validatedTelemetryCodec,
   validationError,
@@ -25,28 +26,53 @@ test('validateTelemetry accepts records that meet the contract', () => {
   validateTelemetry({ ...ok, ts: 1000 }, { maxSkewMs: 500, now: () => 600 });
 });
 
+/** Bad records and the error each gets (with the options they are checked under). */
+const BAD: readonly (readonly [unknown, RegExp, object?])[] = [
+  [null, /^telemetry record must be an object, got null$/],
+  [{ ...ok, extra: 1 }, /^extra is not a telemetry field/],
+  [{ ...ok, deviceId: undefined }, /^deviceId must be a string, got undefined$/],
+  [{ ...ok, deviceId: '' }, /^deviceId must not be empty$/],
+  [{ ...ok, deviceId: 'x'.repeat(257) }, /^deviceId is 257 characters long, at most 256 allowed$/],
+  [{ ...ok, deviceId: '\uD800' }, /^deviceId is not valid Unicode/],
+  [{ ...ok, ts: 1.5 }, /^ts must be a finite integer \(ms since epoch\), got 1.5$/],
+  [{ ...ok, ts: Infinity }, /^ts must be a finite integer .* got Infinity$/],
+  [{ ...ok, ts: '1' }, /^ts must be a finite integer .* got "1"$/],
+  [{ ...ok, seq: -1 }, /^seq must be a non-negative integer, got -1$/],
+  [{ ...ok, metrics: [] }, /^metrics must be an object, got an array$/],
+  [{ ...ok, metrics: { temp: Number.NaN } }, /^metrics\.temp must be a finite number, got NaN$/],
+  [{ ...ok, metrics: { 'a.b': -Infinity } }, /^metrics\["a\.b"\] must be a finite number, got -Infinity$/],
+  [{ ...ok, metrics: { temp: '1' } }, /^metrics\.temp must be a finite number, got "1"$/],
+  [{ ...ok, metrics: { '': 1 } }, /^metrics\[""\] name must not be empty$/],
+  [{ ...ok, metrics: { ['m'.repeat(129)]: 1 } }, /name is 129 characters long, at most 128 allowed$/],
+  [{ ...ok, metrics: { a: 1, b: 2, c: 3 } }, /^metrics has 3 entries, at most 2 allowed$/, { maxMetrics: 2 }],
+  [{ ...ok, tags: 'x' }, /^tags must be an object, got "x"$/],
+  [{ ...ok, tags: { site: 1 } }, /^tags\.site must be a string, got 1$/],
+  [{ ...ok, tags: { a: '', b: '' } }, /^tags has 2 entries, at most 1 allowed$/, { maxTags: 1 }],
+  [{ ...ok, tags: { a: 'xyz' } }, /^tags\.a is 3 characters long, at most 2 allowed$/, { maxTagValueLength: 2 }],
+];
+
 test('validateTelemetry names the path and the reason', () => {
-  invalid(null, /^telemetry record must be an object, got null$/);
-  invalid({ ...ok, extra: 1 }, /^extra is not a telemetry field/);
-  invalid({ ...ok, deviceId: undefined }, /^deviceId must be a string, got undefined$/);
-  invalid({ ...ok, deviceId: '' }, /^deviceId must not be empty$/);
-  invalid({ ...ok, deviceId: 'x'.repeat(257) }, /^deviceId is 257 characters long, at most 256 allowed$/);
-  invalid({ ...ok, deviceId: '\uD800' }, /^deviceId is not valid Unicode/);
-  invalid({ ...ok, ts: 1.5 }, /^ts must be a finite integer \(ms since epoch\), got 1.5$/);
-  invalid({ ...ok, ts: Infinity }, /^ts must be a finite integer .* got Infinity$/);
-  invalid({ ...ok, ts: '1' }, /^ts must be a finite integer .* got "1"$/);
-  invalid({ ...ok, seq: -1 }, /^seq must be a non-negative integer, got -1$/);
-  invalid({ ...ok, metrics: [] }, /^metrics must be an object, got an array$/);
-  invalid({ ...ok, metrics: { temp: Number.NaN } }, /^metrics\.temp must be a finite number, got NaN$/);
-  invalid({ ...ok, metrics: { 'a.b': -Infinity } }, /^metrics\["a\.b"\] must be a finite number, got -Infinity$/);
-  invalid({ ...ok, metrics: { temp: '1' } }, /^metrics\.temp must be a finite number, got "1"$/);
-  invalid({ ...ok, metrics: { '': 1 } }, /^metrics\[""\] name must not be empty$/);
-  invalid({ ...ok, metrics: { ['m'.repeat(129)]: 1 } }, /name is 129 characters long, at most 128 allowed$/);
-  invalid({ ...ok, metrics: { a: 1, b: 2, c: 3 } }, /^metrics has 3 entries, at most 2 allowed$/, { maxMetrics: 2 });
-  invalid({ ...ok, tags: 'x' }, /^tags must be an object, got "x"$/);
-  invalid({ ...ok, tags: { site: 1 } }, /^tags\.site must be a string, got 1$/);
-  invalid({ ...ok, tags: { a: '', b: '' } }, /^tags has 2 entries, at most 1 allowed$/, { maxTags: 1 });
-  invalid({ ...ok, tags: { a: 'xyz' } }, /^tags\.a is 3 characters long, at most 2 allowed$/, { maxTagValueLength: 2 });
+  for (const [value, message, options] of BAD) invalid(value, message, options);
+});
+
+test('a validator that has passed good records rejects bad ones with the same errors', () => {
+  const validators = new Map<object | undefined, ReturnType<typeof telemetryValidator>>();
+  for (const [value, message, options] of BAD) {
+    let validate = validators.get(options);
+    if (validate === undefined) validators.set(options, (validate = telemetryValidator(options)));
+    for (const good of [ok, { ...ok, metrics: { temp: 1, 'a.b': 2 }, tags: { a: 'x' } }]) validate(good);
+    assertCodecError(() => validate(value as Telemetry), ErrorCode.CODEC_VALIDATION, message);
+  }
+});
+
+test('validation sees own enumerable fields only, as Object.keys does', () => {
+  const inherited = Object.assign(Object.create({ extra: 1, metrics: { temp: Number.NaN } }) as object, ok);
+  validateTelemetry(inherited);
+  const metrics = Object.assign(Object.create({ '': 1, bad: Number.NaN }) as object, { temp: 1 });
+  validateTelemetry({ ...ok, metrics });
+  const validate = telemetryValidator({ maxMetrics: 1, maxTags: 1 });
+  validate({ ...ok, metrics, tags: Object.assign(Object.create({ x: 1 }) as object, { site: 'n' }) });
+  validateTelemetry(Object.defineProperty({ ...ok }, 'hidden', { value: 1, enumerable: false }));
 });
 
 test('validateTelemetry checks event-time skew against the supplied clock', () => {
