@@ -52,7 +52,7 @@ export class ModelStats {
   errors = 0;
   /** Ensemble: records it was left out of because it was over its latency budget. */
   dropped = 0;
-  /** Scoring latency (score + decide) per record, in ms. */
+  /** Scoring latency (score + decide) per record, in ms, on one record in `latencySampleEvery`. */
   readonly latency = new LatencyHistogram();
   /** Shadows only: agreement with the live model. */
   readonly shadow = new ShadowAgreement();

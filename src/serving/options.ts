@@ -113,6 +113,12 @@ export interface ServingOptions {
   readonly clock?: Clock;
   /** Monotonic time in ms for latency measurement. Default `performance.now`. */
   readonly timer?: () => number;
+  /**
+   * The per-model scoring latency (min/mean/p99/max, the Prometheus summary) is measured on one
+   * record in this many per task, the first one included (1: every record): reading the timer costs
+   * about as much as scoring a record with the baseline detector. Default 16.
+   */
+  readonly latencySampleEvery?: number;
   /** Detector kinds that models may use. Default: every registered detector. */
   readonly registry?: DetectorRegistry;
   /** Largest model payload accepted, in bytes. Default 64 MiB. */
@@ -137,6 +143,7 @@ export const SERVING_DEFAULTS = {
   stateCheckpointMs: 5_000,
   probeRecords: 32,
   modelLoadTimeoutMs: 60_000,
+  latencySampleEvery: 16,
   ensemble: { models: null, combine: 'max', threshold: 0.5, budgetMs: 5 },
   http: { host: '127.0.0.1', port: 8080 },
   maxPayloadBytes: 64 * 1024 * 1024,
@@ -165,6 +172,7 @@ export interface ResolvedServingOptions {
   readonly http: Required<HttpOptions> | null;
   readonly clock: Clock;
   readonly timer: () => number;
+  readonly latencySampleEvery: number;
   readonly registry: DetectorRegistry;
   readonly maxPayloadBytes: number;
   readonly logger: ServingLogger;
@@ -221,7 +229,7 @@ function known(path: string, v: Record<string, unknown>, keys: readonly string[]
 const TOP_KEYS = [
   'log', 'modelsDir', 'applicationId', 'instanceId', 'delivery', 'topics', 'partitions', 'classTag', 'maxSkewMs', 'maxRecordBytes',
   'maxDevicesPerTask', 'decider', 'contributors', 'stateCheckpointMs', 'probeRecords', 'modelLoadTimeoutMs', 'shadows', 'ensemble', 'http', 'clock', 'timer',
-  'registry', 'maxPayloadBytes', 'logger', 'stream',
+  'latencySampleEvery', 'registry', 'maxPayloadBytes', 'logger', 'stream',
 ] as const;
 
 /** Validates `options` (CONFIG_INVALID naming the first bad path) and fills in the defaults. */
@@ -271,6 +279,7 @@ export function resolveServingOptions(options: ServingOptions): ResolvedServingO
     http: resolveHttp(o.http),
     clock,
     timer,
+    latencySampleEvery: int('latencySampleEvery', o.latencySampleEvery ?? d.latencySampleEvery, 1, 1_000_000),
     registry,
     maxPayloadBytes: int('maxPayloadBytes', o.maxPayloadBytes ?? d.maxPayloadBytes, 1),
     logger,

@@ -85,6 +85,10 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
   /** The wall clock, read once per batch (the skew check's "now"). */
   #now: number;
+  /** Records until the next one whose scoring is timed (`latencySampleEvery`); 0: this one. */
+  #untilTimed = 0;
+  /** Whether the record being processed is timed. */
+  #timed = false;
 
   constructor(deps: ProcessorDeps) {
     this.#deps = deps;
@@ -105,6 +109,8 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
 
   process(record: In): void | Promise<void> {
     const started = this.#timer();
+    this.#timed = this.#untilTimed === 0;
+    this.#untilTimed = (this.#timed ? this.#o.latencySampleEvery : this.#untilTimed) - 1;
     const checked = this.#check(record.key, record.value);
     if (checked instanceof Rejection) return this.#deadLetter(record, checked.reason, checked.message);
     const t = checked;
@@ -154,10 +160,14 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
     this.#dirty.clear();
   }
 
-  /** Scores `obs` with `m` under the series `key`; null when the model throws or gives no valid score. */
+  /**
+   * Scores `obs` with `m` under the series `key`; null when the model throws or gives no valid
+   * score. The time of score + decide goes to the model's latency histogram on timed records.
+   */
   #score(slot: DeviceSlot, key: string, m: LiveModel, obs: Observation): Result | null {
     const series = attach(slot, key, m, this.#deps.counters);
-    const t0 = this.#timer();
+    const timed = this.#timed;
+    const t0 = timed ? this.#timer() : 0;
     let score: number;
     try {
       score = m.model.score(series.state, obs);
@@ -171,7 +181,7 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
     }
     const decision = series.decider!.decide(score, obs.ts);
     const stats = m.stats;
-    stats.latency.record(this.#timer() - t0);
+    if (timed) stats.latency.record(this.#timer() - t0);
     stats.scored++;
     if (decision.anomaly) stats.anomalies++;
     return { score, decision, series };

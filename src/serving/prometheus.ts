@@ -122,7 +122,7 @@ function gauge(registry: Registry, name: string, help: string, labelNames: reado
  */
 function latencySummary(served: () => LiveModel[]): object {
   const name = 'sluice_serving_scoring_latency_seconds';
-  const help = 'Scoring latency (score + decide) per record, per model version';
+  const help = 'Scoring latency (score + decide) per record, per model version, measured on one record in latencySampleEvery';
   return {
     name,
     help,

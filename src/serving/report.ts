@@ -8,7 +8,7 @@ import type { LiveModel, ModelRole, ModelSource } from './live-model.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { DlqReason } from './telemetry-check.ts';
 
-/** Scoring latency of a model in ms (0 before any record). */
+/** Scoring latency of a model in ms, over the records timed (`latencySampleEvery`; 0 before any). */
 export interface LatencyReport {
   readonly min: number;
   readonly mean: number;

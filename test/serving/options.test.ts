@@ -13,6 +13,7 @@ test('defaults fill every option that is not given', async (t) => {
   assert.deepEqual(o.topics, SERVING_DEFAULTS.topics);
   assert.equal(o.maxSkewMs, SERVING_DEFAULTS.maxSkewMs);
   assert.equal(o.stateCheckpointMs, SERVING_DEFAULTS.stateCheckpointMs);
+  assert.equal(o.latencySampleEvery, SERVING_DEFAULTS.latencySampleEvery);
   assert.deepEqual(o.http, SERVING_DEFAULTS.http);
   assert.equal(o.ensemble, null);
   assert.deepEqual(resolveServingOptions({ log, ensemble: {} }).ensemble, SERVING_DEFAULTS.ensemble);
@@ -36,6 +37,7 @@ test('a bad option is a CONFIG_INVALID error naming its path and the reason', as
     [{ shadows: [{ name: 'default', version: 0 }] }, '/serving/shadows/0/version must be an integer ≥ 1, got 0'],
     [{ shadows: [{ name: 'bad name' }] }, '/serving/shadows/0/name must be a name of 1-128 characters'],
     [{ decider: { warmup: -1 } }, '/serving/decider is not valid: decider options: warmup must be a non-negative integer'],
+    [{ latencySampleEvery: 0 }, '/serving/latencySampleEvery must be an integer in 1..1000000, got 0'],
     [{ stream: { maxBatchRecords: 0 } }, '/serving/stream/maxBatchRecords must be an integer ≥ 1, got 0'],
     [{ applicationId: 'has space' }, '/serving/applicationId must be a name of 1-100 characters'],
     [{ log: {} }, '/serving/log must be a Log (from openLog)'],

@@ -161,3 +161,18 @@ test('device state goes to the changelog at most every stateCheckpointMs and a r
   await h.send(readings('d1', 1, { from: 8 }));
   assert.equal(seen(h.scores.readValues().at(-1)!.score), 5, 'restored from the checkpoint a minute later');
 });
+
+test('scoring latency is measured on one record in latencySampleEvery, the first included; every record is counted', async (t) => {
+  let now = 0;
+  const h = await servingDriver(t, { latencySampleEvery: 4, timer: () => (now += 0.25) });
+  await h.publish(counterDescriptor('default', 1));
+  await h.send(readings('d1', 10));
+  const stats = h.manager.table.live.get('default')!.stats;
+  assert.equal(stats.scored, 10);
+  const latency = stats.latency.summary();
+  assert.equal(latency.count, 3, 'records 1, 5 and 9');
+  assert.equal(latency.minMs, 0.25, 'score + decide: between two consecutive timer reads');
+  assert.equal(latency.maxMs, 0.25);
+  await h.send(readings('d1', 3, { from: 10 }));
+  assert.equal(stats.latency.count, 4, 'the count goes on across batches (record 13)');
+});

@@ -105,7 +105,7 @@ test('the first model published to an instance serving none scores every record 
 test('/metrics: Prometheus text with records per model version, latency summary, dead letters, swaps and stream task metrics', async (t) => {
   const { log, store, start, send } = await setup(t);
   await publish(log, store, TOPICS.models, counterDescriptor('default', 1));
-  const handle = await start();
+  const handle = await start({ latencySampleEvery: 1 });
   await send(30);
   await produce(log, [{ topic: TOPICS.telemetry, key: null, value: new Uint8Array([9, 9]) }]);
   await readScored(log, TOPICS.scores, 30);
