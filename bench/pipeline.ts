@@ -105,9 +105,13 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
   const { config, cleanup } = benchLogConfig(values, USAGE);
   const modelsDir = mkdtempSync(join(tmpdir(), 'sluice-bench-models-'));
   const run = `p${process.pid}-${Date.now().toString(36)}`;
-  const pin = spawnSync('taskset', ['--version']).status === 0 && availableParallelism() > 1 ? ['taskset', '-c', '1'] : [];
-  const pinned = pin.length > 0 ? 'taskset -c 1' : 'not pinned (no taskset)';
-  say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${availableParallelism()} cores`);
+  const cores = availableParallelism();
+  const pin = spawnSync('taskset', ['--version']).status === 0 && cores > 1 ? ['taskset', '-c', '1'] : [];
+  // This process (producer, readers and their log threads) keeps off the serving core.
+  const others = `0${cores > 2 ? `,2-${cores - 1}` : ''}`;
+  const selfPinned = pin.length > 0 && spawnSync('taskset', ['-a', '-pc', others, String(process.pid)]).status === 0;
+  const pinned = pin.length > 0 ? `taskset -c 1${selfPinned ? `, the benchmark itself on ${others}` : ''}` : 'not pinned (no taskset)';
+  say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${cores} cores`);
   const log = await openLog(config);
   const ctx: Ctx = { log, config, modelsDir, run, pin, devices };
   try {
