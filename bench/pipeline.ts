@@ -20,8 +20,11 @@
  *    included; a stalled append shows as back-pressure on later records.
  *
  * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
- *        [--cpu-prof DIR] [--json]   (or: npx sluice bench pipeline …). --cpu-prof profiles the
- *        serving process of phase 1. With --json the last line is one JSON object.
+ *        [--phases throughput,swap,e2e] [--e2e-rate N] [--cpu-prof DIR] [--json]
+ *        (or: npx sluice bench pipeline …). --cpu-prof profiles the serving process of phase 1
+ *        (of phase 4 when phase 1 is not run). `--phases` runs only some phases (figures of the
+ *        others are null); `--e2e-rate` sets phase 4's rate instead of half of phase 1's maximum.
+ *        With --json the last line is one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,25 +45,33 @@ export interface PipelineBenchResult {
   readonly pinned: string;
   readonly loadAvg1m: number;
   /** Phase 1: records/s with robust-zscore (also `recordsPerSec`) and half-space-trees. */
-  readonly recordsPerSec: number;
+  readonly recordsPerSec: number | null;
   readonly throughput: Readonly<Record<string, number>>;
-  readonly swapP99Ms: number;
-  readonly swapMaxMs: number;
-  readonly steadyP99Ms: number;
-  readonly swapWindowMaxMs: number;
-  readonly redeployGapMs: number;
-  readonly lostRecords: number;
-  readonly duplicateRecords: number;
-  readonly e2eRate: number;
-  readonly e2eP99Ms: number;
-  readonly e2eP50Ms: number;
+  readonly swapP99Ms: number | null;
+  readonly swapMaxMs: number | null;
+  readonly steadyP99Ms: number | null;
+  readonly swapWindowMaxMs: number | null;
+  readonly redeployGapMs: number | null;
+  readonly lostRecords: number | null;
+  readonly duplicateRecords: number | null;
+  readonly e2eRate: number | null;
+  readonly e2eP99Ms: number | null;
+  readonly e2eP50Ms: number | null;
+  /** Phase 4, telemetry sent → anomaly scored (right before its append), p99. */
+  readonly e2eScoredP99Ms: number | null;
+  /** Phase 4: anomalies measured. */
+  readonly e2eAnomalies: number | null;
 }
 
-const USAGE = 'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--cpu-prof DIR] [--json]';
+const USAGE =
+  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--cpu-prof DIR] [--json]';
+const PHASES = ['throughput', 'swap', 'e2e'] as const;
 const FEATURES = ['temp', 'vibration', 'pressure', 'current'] as const;
 const CHILD = fileURLToPath(new URL('./pipeline-serve.ts', import.meta.url));
 const SWAPS = 20;
 const TICK_MS = 5;
+/** Phase 4: one record in this many is a spike. */
+const SPIKE_EVERY = 997;
 
 /** Runs the benchmark with CLI-style arguments; prints figures (and JSON last with --json). */
 export async function runPipelineBench(args: readonly string[]): Promise<PipelineBenchResult> {
@@ -73,6 +84,8 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       backend: { type: 'string', default: 'embedded' },
       dir: { type: 'string' },
       brokers: { type: 'string', default: '127.0.0.1:19092' },
+      phases: { type: 'string', default: PHASES.join(',') },
+      'e2e-rate': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -84,46 +97,65 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
   const records = int('records', values.records);
   const devices = int('devices', values.devices);
   const rate = int('rate', values.rate);
+  const phases = new Set(values.phases.split(',').map((p) => p.trim()));
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}' (phases: ${PHASES.join(', ')})\n${USAGE}`);
+  const fixedE2eRate = values['e2e-rate'] === undefined ? null : int('e2e-rate', values['e2e-rate']);
+  if (phases.has('e2e') && !phases.has('throughput') && fixedE2eRate === null) throw new Error(`--phases: e2e without throughput needs --e2e-rate\n${USAGE}`);
   const say = sayer(values.json);
   const { config, cleanup } = benchLogConfig(values, USAGE);
   const modelsDir = mkdtempSync(join(tmpdir(), 'sluice-bench-models-'));
   const run = `p${process.pid}-${Date.now().toString(36)}`;
-  const pin = spawnSync('taskset', ['--version']).status === 0 && availableParallelism() > 1 ? ['taskset', '-c', '1'] : [];
-  const pinned = pin.length > 0 ? 'taskset -c 1' : 'not pinned (no taskset)';
-  say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${availableParallelism()} cores`);
+  const cores = availableParallelism();
+  const pin = spawnSync('taskset', ['--version']).status === 0 && cores > 1 ? ['taskset', '-c', '1'] : [];
+  // This process (producer, readers and their log threads) keeps off the serving core.
+  const others = `0${cores > 2 ? `,2-${cores - 1}` : ''}`;
+  const selfPinned = pin.length > 0 && spawnSync('taskset', ['-a', '-pc', others, String(process.pid)]).status === 0;
+  const pinned = pin.length > 0 ? `taskset -c 1${selfPinned ? `, the benchmark itself on ${others}` : ''}` : 'not pinned (no taskset)';
+  say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${cores} cores`);
   const log = await openLog(config);
   const ctx: Ctx = { log, config, modelsDir, run, pin, devices };
   try {
     const throughput: Record<string, number> = {};
-    for (const detector of [robustZScore, halfSpaceTrees]) {
-      throughput[detector.kind] = await measureThroughput(ctx, detector, records, values['cpu-prof']);
-      say(`  throughput ${detector.kind}: ${Math.round(throughput[detector.kind]!).toLocaleString('en-US')} records/s (${records.toLocaleString('en-US')} records, one core)`);
+    if (phases.has('throughput')) {
+      for (const detector of [robustZScore, halfSpaceTrees]) {
+        throughput[detector.kind] = await measureThroughput(ctx, detector, records, values['cpu-prof']);
+        say(`  throughput ${detector.kind}: ${Math.round(throughput[detector.kind]!).toLocaleString('en-US')} records/s (${records.toLocaleString('en-US')} records, one core)`);
+      }
     }
-    const swap = await measureSwaps(ctx, rate);
-    say(`  hot swap at ${rate.toLocaleString('en-US')} records/s: publish → first record scored p99 ${swap.swapP99Ms.toFixed(1)} ms (max ${swap.swapMaxMs.toFixed(1)}) over ${SWAPS} swaps`);
-    say(`    record latency steady p99 ${swap.steadyP99Ms.toFixed(1)} ms; max within 100 ms after a publish ${swap.swapWindowMaxMs.toFixed(1)} ms`);
-    say(`    redeploy (stop, start with the new model): scoring stopped for ${swap.redeployGapMs.toFixed(0)} ms`);
-    say(`    ${swap.inputs.toLocaleString('en-US')} inputs: ${swap.lost} lost, ${swap.duplicates} duplicated`);
-    const e2eRate = Math.max(1_000, Math.round(throughput[robustZScore.kind]! / 2));
-    const e2e = await measureE2e(ctx, e2eRate);
-    say(`  end-to-end at ${e2eRate.toLocaleString('en-US')} records/s (half the robust-zscore maximum): p50 ${e2e.p50.toFixed(2)} ms, p99 ${e2e.p99.toFixed(2)} ms (${e2e.n.toLocaleString('en-US')} records)`);
+    const swap = phases.has('swap') ? await measureSwaps(ctx, rate) : null;
+    if (swap !== null) {
+      say(`  hot swap at ${rate.toLocaleString('en-US')} records/s: publish → first record scored p99 ${swap.swapP99Ms.toFixed(1)} ms (max ${swap.swapMaxMs.toFixed(1)}) over ${SWAPS} swaps`);
+      say(`    record latency steady p99 ${swap.steadyP99Ms.toFixed(1)} ms; max within 100 ms after a publish ${swap.swapWindowMaxMs.toFixed(1)} ms`);
+      say(`    redeploy (stop, start with the new model): scoring stopped for ${swap.redeployGapMs.toFixed(0)} ms`);
+      say(`    ${swap.inputs.toLocaleString('en-US')} inputs: ${swap.lost} lost, ${swap.duplicates} duplicated`);
+    }
+    const e2eRate = phases.has('e2e') ? (fixedE2eRate ?? Math.max(1_000, Math.round(throughput[robustZScore.kind]! / 2))) : null;
+    const e2eProfile = phases.has('throughput') ? undefined : values['cpu-prof'];
+    const e2e = e2eRate === null ? null : await measureE2e(ctx, e2eRate, e2eProfile);
+    if (e2e !== null) {
+      const why = fixedE2eRate === null ? 'half the robust-zscore maximum' : '--e2e-rate';
+      say(`  end-to-end at ${e2eRate!.toLocaleString('en-US')} records/s (${why}), ${e2e.n.toLocaleString('en-US')} anomalies:`);
+      say(`    telemetry sent → anomaly scored p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms; → anomaly read back p50 ${e2e.visibleP50.toFixed(1)} ms, p99 ${e2e.visibleP99.toFixed(1)} ms`);
+    }
     const result: PipelineBenchResult = {
       node: process.version,
       backend: config.backend,
       pinned,
       loadAvg1m: Number(loadavg()[0]!.toFixed(2)),
-      recordsPerSec: Math.round(throughput[robustZScore.kind]!),
+      recordsPerSec: throughput[robustZScore.kind] === undefined ? null : Math.round(throughput[robustZScore.kind]!),
       throughput: Object.fromEntries(Object.entries(throughput).map(([k, v]) => [k, Math.round(v)])),
-      swapP99Ms: round2(swap.swapP99Ms),
-      swapMaxMs: round2(swap.swapMaxMs),
-      steadyP99Ms: round2(swap.steadyP99Ms),
-      swapWindowMaxMs: round2(swap.swapWindowMaxMs),
-      redeployGapMs: Math.round(swap.redeployGapMs),
-      lostRecords: swap.lost,
-      duplicateRecords: swap.duplicates,
+      swapP99Ms: swap && round2(swap.swapP99Ms),
+      swapMaxMs: swap && round2(swap.swapMaxMs),
+      steadyP99Ms: swap && round2(swap.steadyP99Ms),
+      swapWindowMaxMs: swap && round2(swap.swapWindowMaxMs),
+      redeployGapMs: swap && Math.round(swap.redeployGapMs),
+      lostRecords: swap && swap.lost,
+      duplicateRecords: swap && swap.duplicates,
       e2eRate,
-      e2eP99Ms: round2(e2e.p99),
-      e2eP50Ms: round2(e2e.p50),
+      e2eP99Ms: e2e && round2(e2e.visibleP99),
+      e2eP50Ms: e2e && round2(e2e.visibleP50),
+      e2eScoredP99Ms: e2e && round2(e2e.p99),
+      e2eAnomalies: e2e && e2e.n,
     };
     if (values.json) console.log(JSON.stringify(result));
     return result;
@@ -275,8 +307,12 @@ async function measureThroughput(ctx: Ctx, detector: DetectorFactory, records: n
   return ((last.records - first.records) / Math.max(1, last.t - first.t)) * 1_000;
 }
 
-/** Steady traffic: a round of every device's readings each tick; each record's timestamp is its send time. */
-function traffic(ctx: Ctx, topic: string, perSecond: number) {
+/**
+ * Steady traffic: a round of every device's readings each tick; each record's timestamp (and `ts`)
+ * is its send time. With `spikeEvery`, every such record (counting all devices) reads 50 degrees
+ * too hot — an anomaly for every model fitted here.
+ */
+function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
   const producer = ctx.log.producer();
   const perTick = Math.max(1, Math.round((perSecond * TICK_MS) / 1_000));
   const seqs = new Array<number>(ctx.devices).fill(0);
@@ -293,7 +329,9 @@ function traffic(ctx: Ctx, topic: string, perSecond: number) {
       for (let k = 0; k < perTick; k++) {
         const d = next;
         next = (next + 1) % ctx.devices;
-        batch.push({ topic, key: keys[d]!, value: telemetryCodec.encode(reading(d, seqs[d]!++, now)), timestamp: now });
+        const r = reading(d, seqs[d]!++, now);
+        const value = spikeEvery > 0 && (sent + k) % spikeEvery === 0 ? { ...r, metrics: { ...r.metrics, temp: r.metrics.temp! + 50 } } : r;
+        batch.push({ topic, key: keys[d]!, value: telemetryCodec.encode(value), timestamp: now });
       }
       await producer.send(batch);
       sent += batch.length;
@@ -383,20 +421,54 @@ async function measureSwaps(ctx: Ctx, rate: number) {
   };
 }
 
-async function measureE2e(ctx: Ctx, rate: number) {
-  const topics = await topicsFor(ctx, 'e2e', true);
+/**
+ * Phase 4: the serving instance as in phase 1 (anomalies only), steady traffic at `rate` with every
+ * SPIKE_EVERY-th record a spike. Per anomaly: `scoredAt` − the telemetry's send time (processing),
+ * and the wall-clock time a consumer here first reads it − the send time (append to visible).
+ */
+async function measureE2e(ctx: Ctx, rate: number, profileDir: string | undefined) {
+  const topics = await topicsFor(ctx, 'e2e', false);
   await publish(ctx, topics, robustZScore, 1);
-  const s = startServingProcess(ctx, topics, 'e2e');
+  const s = startServingProcess(ctx, topics, 'e2e', profileDir);
   await s.waitFor('ready');
-  const load = traffic(ctx, topics.telemetry, rate);
+  const anomalies = readAnomalies(ctx, topics.anomalies);
+  const load = traffic(ctx, topics.telemetry, rate, SPIKE_EVERY);
   await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
   const from = Date.now() + 500;
   await new Promise((resolve) => setTimeout(resolve, 3_500));
-  const inputs = await load.stop();
-  const scored = await readScores(ctx, topics.scores!, inputs);
+  const sent = await load.stop();
+  await until(() => (s.progress?.records ?? 0) >= sent, 60_000, 'every record scored');
+  const seen = await anomalies.stop();
   await s.stop();
-  const lat = scored.filter((r) => r.raw.timestamp >= from).map((r) => r.scoredAt - r.raw.timestamp).sort((a, b) => a - b);
-  return { n: lat.length, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+  const measured = seen.filter((a) => a.ts >= from);
+  const sorted = (xs: number[]): number[] => xs.sort((a, b) => a - b);
+  const scored = sorted(measured.map((a) => a.scoredAt - a.ts));
+  const visible = sorted(measured.map((a) => a.readAt - a.ts));
+  return { n: measured.length, p50: quantile(scored, 0.5), p99: quantile(scored, 0.99), visibleP50: quantile(visible, 0.5), visibleP99: quantile(visible, 0.99) };
+}
+
+/** Reads `topic` from its start until stopped; each anomaly with the wall-clock time it was read. */
+function readAnomalies(ctx: Ctx, topic: string) {
+  const consumer = ctx.log.consumer();
+  const out: (ScoredRecord & { readonly readAt: number })[] = [];
+  let running = true;
+  const done = (async () => {
+    await consumer.assign([{ topic, partition: 0 }]);
+    while (running) {
+      const records = await consumer.poll({ timeoutMs: 50 });
+      const readAt = Date.now();
+      for (const raw of records) out.push({ ...anomalyCodec.decode(raw.value), readAt });
+    }
+    await consumer.close();
+  })();
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      running = false;
+      await done;
+      return out;
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runPipelineBench(process.argv.slice(2));

@@ -3,6 +3,7 @@
  * log (reads), the writer thread (appends), the group coordinator, the clock, and the signal that
  * wakes waiting consumers.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type { PartitionLog } from './partition-log.ts';
@@ -25,24 +26,68 @@ export interface EmbeddedContext {
 }
 
 /**
- * Wakes consumers in this process as soon as something is appended. Appends made by other
- * processes are noticed through the database (`PRAGMA data_version`) at the poll interval.
+ * The file every writer thread touches after each commit of appends, so that consumers in other
+ * processes can watch for it (the database files themselves change before a commit is visible).
+ */
+export const APPEND_SIGNAL_FILE = 'sluice-log.appended';
+
+/**
+ * Wakes consumers in this process as soon as something is appended: appends of this process at
+ * once ({@link notify}), appends of other processes when their writer thread touches
+ * {@link APPEND_SIGNAL_FILE} (a file-system watch on the log directory, where the platform has
+ * one). Consumers also look at the database at their poll interval, so a missed or unsupported
+ * watch only adds latency.
  */
 export class AppendSignal {
   #waiters: Array<() => void> = [];
+  #watcher: FSWatcher | null = null;
+  #users = 0;
+  readonly #dir: string;
 
-  /** Resolves at the next append, or after `timeoutMs`. */
-  wait(timeoutMs: number): Promise<void> {
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /** A log of this process opened the directory: watch it while at least one is open. */
+  acquire(): void {
+    if (this.#users++ > 0) return;
+    try {
+      const watcher = watch(this.#dir, { persistent: false }, (_event, file) => {
+        if (file === APPEND_SIGNAL_FILE) this.notify();
+      });
+      // The directory went away or can't be watched any more: the poll interval remains.
+      watcher.on('error', () => this.#unwatch());
+      this.#watcher = watcher;
+    } catch {
+      this.#watcher = null;
+    }
+  }
+
+  /** A log of this process closed: stop watching when it was the last one. */
+  release(): void {
+    if (--this.#users === 0) this.#unwatch();
+  }
+
+  #unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = null;
+  }
+
+  /** Resolves at the next append (true), or after `timeoutMs` (false). */
+  wait(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
+      const timer = setTimeout(() => done(false), timeoutMs);
       const waiters = this.#waiters;
-      function done(): void {
-        clearTimeout(timer);
-        const i = waiters.indexOf(done);
-        if (i >= 0) waiters.splice(i, 1);
-        resolve();
+      function woken(): void {
+        done(true);
       }
-      waiters.push(done);
+      function done(appended: boolean): void {
+        clearTimeout(timer);
+        const i = waiters.indexOf(woken);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve(appended);
+      }
+      waiters.push(woken);
     });
   }
 

@@ -55,13 +55,14 @@ class EmbeddedLog implements Log {
     const topics = new TopicCatalog(db);
     const log = new PartitionLog(db);
     let appended = signals.get(dir);
-    if (appended === undefined) signals.set(dir, (appended = new AppendSignal()));
+    if (appended === undefined) signals.set(dir, (appended = new AppendSignal(dir)));
     const writer = new Writer({ dir, busyTimeoutMs: EMBEDDED_DEFAULTS.busyTimeoutMs });
     this.#ctx = { dir, db, topics, log, groups: new GroupCoordinator(db, clock), writer, clock, appended };
     this.admin = new EmbeddedAdmin(this.#ctx, () => this.#closed);
     this.#maintenance = new Maintenance(db, topics, clock);
     this.#timer = setInterval(() => this.#maintain(), EMBEDDED_DEFAULTS.maintenanceIntervalMs);
     this.#timer.unref();
+    appended.acquire();
   }
 
   #maintain(): void {
@@ -93,5 +94,6 @@ class EmbeddedLog implements Log {
     for (const client of [...this.#clients]) await client.close();
     await this.#ctx.writer.close();
     this.#ctx.db.close();
+    this.#ctx.appended.release();
   }
 }

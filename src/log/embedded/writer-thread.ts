@@ -6,10 +6,13 @@
  * Checkpoints are the checkpoint thread's job (checkpoint-thread.ts), so they never delay an
  * acknowledgement.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SluiceError } from '../../errors.ts';
 import type { AppendReply, AppendRequest } from './append-request.ts';
 import { BatchWriter } from './batch-writer.ts';
+import { APPEND_SIGNAL_FILE } from './context.ts';
 import { openDatabase } from './database.ts';
 
 /** What the writer thread is started with. */
@@ -22,6 +25,8 @@ const { dir, busyTimeoutMs } = workerData as WriterThreadData;
 const db = openDatabase(dir, busyTimeoutMs);
 const writer = new BatchWriter(db, Date.now);
 const port = parentPort!;
+const signalFile = join(dir, APPEND_SIGNAL_FILE);
+const SIGNAL_BYTE = new Uint8Array(1);
 let queue: AppendRequest[] = [];
 let scheduled = false;
 
@@ -38,7 +43,19 @@ function drain(): void {
   const requests = queue;
   queue = [];
   const replies = applyAll(requests);
+  // Wakes consumers of other processes (context.ts), now that the commit is visible; before the
+  // replies, so that a log closed right after its last append has signalled it.
+  if (replies.some((r) => 'bases' in r)) touchSignal();
   for (const reply of replies) port.postMessage(reply);
+}
+
+/** Opened, written and closed each time: a terminated thread leaves no descriptor behind. */
+function touchSignal(): void {
+  try {
+    writeFileSync(signalFile, SIGNAL_BYTE);
+  } catch {
+    // Without the signal, other processes' consumers notice the append at their poll interval.
+  }
 }
 
 function applyAll(requests: readonly AppendRequest[]): AppendReply[] {
