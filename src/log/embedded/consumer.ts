@@ -199,6 +199,7 @@ export class EmbeddedConsumer implements Consumer {
   /** Applies the group's state: revoke on a pending rebalance, take partitions when it is done. */
   async #syncGroup(m: Membership): Promise<void> {
     const groups = this.#ctx.groups;
+    if (m.generation !== null && groups.stableAt(m.groupId, m.generation)) return;
     let view = groups.view(m.groupId, m.memberId);
     if (view.memberJoinedGeneration === null) {
       await this.#revoke(m);

@@ -52,6 +52,7 @@ export class GroupCoordinator {
   readonly #db: DatabaseSync;
   readonly #clock: () => number;
   readonly #group: StatementSync;
+  readonly #groupState: StatementSync;
   readonly #member: StatementSync;
   readonly #members: StatementSync;
   readonly #heartbeat: StatementSync;
@@ -62,6 +63,7 @@ export class GroupCoordinator {
     this.#db = db;
     this.#clock = clock;
     this.#group = db.prepare('SELECT * FROM groups WHERE group_id = ?');
+    this.#groupState = db.prepare('SELECT generation, state FROM groups WHERE group_id = ?');
     this.#member = db.prepare('SELECT joined_generation FROM group_members WHERE group_id = ? AND member_id = ?');
     this.#members = db.prepare('SELECT * FROM group_members WHERE group_id = ? ORDER BY member_id');
     this.#heartbeat = db.prepare('UPDATE group_members SET heartbeat_at = ? WHERE group_id = ? AND member_id = ?');
@@ -107,6 +109,17 @@ export class GroupCoordinator {
       assignment: group === undefined ? {} : (JSON.parse(group.assignment) as Assignment),
       memberJoinedGeneration: member?.joined_generation ?? null,
     };
+  }
+
+  /**
+   * True when the group is stable at `generation`. A member that took its partitions at that
+   * generation then has nothing to do: any change of membership (a join, a leave, an expiry)
+   * starts a rebalance, which moves the group off that state for good (generations only grow).
+   * One small query instead of {@link view}'s two and its assignment parse: a poll's usual check.
+   */
+  stableAt(groupId: string, generation: number): boolean {
+    const group = this.#groupState.get(groupId) as Pick<GroupRow, 'generation' | 'state'> | undefined;
+    return group !== undefined && group.state === 'stable' && group.generation === generation;
   }
 
   /** The member gave up its partitions: acknowledge the target generation and try to finish. */
