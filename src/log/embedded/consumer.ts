@@ -48,6 +48,8 @@ interface Membership {
   generation: number | null;
   acknowledged: number;
   heartbeat: NodeJS.Timeout;
+  /** When (performance.now) the last timer heartbeat got through. */
+  lastBeat: number;
 }
 
 /** A consumer on the embedded log. */
@@ -90,7 +92,7 @@ export class EmbeddedConsumer implements Consumer {
       this.#ctx.groups.join(groupId, memberId, topics, this.#options.sessionTimeoutMs);
       const heartbeat = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
       heartbeat.unref();
-      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat };
+      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat, lastBeat: performance.now() };
     });
   }
 
@@ -243,11 +245,21 @@ export class EmbeddedConsumer implements Consumer {
     });
   }
 
+  /**
+   * The timer's heartbeat. It does not wait for another connection's write lock (a writer thread
+   * busy appending would stall this thread's event loop for milliseconds at every beat): a beat
+   * that finds the database locked is skipped, unless the last one that got through is half a
+   * session timeout old — then it waits, so that the member never expires for being polite.
+   */
   #heartbeat(): void {
     const m = this.#membership;
     if (m === null || this.#closed) return;
+    const now = performance.now();
     try {
-      this.#ctx.groups.heartbeat(m.groupId, m.memberId);
+      const groups = this.#ctx.groups;
+      const overdue = now - m.lastBeat >= this.#options.sessionTimeoutMs / 2;
+      const beat = overdue ? groups.heartbeat(m.groupId, m.memberId) : groups.tryHeartbeat(m.groupId, m.memberId);
+      if (beat !== null) m.lastBeat = now;
     } catch {
       // A busy database delays a heartbeat; the next one (or the next poll) catches up.
     }

@@ -18,6 +18,9 @@ import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { CommittedOffset, TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { withWriteTransaction } from './database.ts';
 
+/** SQLite's result code for a locked database (SQLITE_BUSY). */
+const SQLITE_BUSY = 5;
+
 /** Partitions assigned to each member id. */
 export type Assignment = Readonly<Record<string, readonly TopicPartition[]>>;
 
@@ -58,10 +61,13 @@ export class GroupCoordinator {
   readonly #heartbeat: StatementSync;
   readonly #commit: StatementSync;
   readonly #committed: StatementSync;
+  /** The connection's busy timeout (restored after {@link tryHeartbeat}). */
+  readonly #busyTimeoutMs: number;
 
   constructor(db: DatabaseSync, clock: () => number) {
     this.#db = db;
     this.#clock = clock;
+    this.#busyTimeoutMs = Number((db.prepare('PRAGMA busy_timeout').get() as { timeout: number }).timeout);
     this.#group = db.prepare('SELECT * FROM groups WHERE group_id = ?');
     this.#groupState = db.prepare('SELECT generation, state FROM groups WHERE group_id = ?');
     this.#member = db.prepare('SELECT joined_generation FROM group_members WHERE group_id = ? AND member_id = ?');
@@ -138,7 +144,7 @@ export class GroupCoordinator {
    */
   heartbeat(groupId: string, memberId: string): boolean {
     const now = this.#clock();
-    const { changes } = this.#heartbeat.run(now, groupId, memberId);
+    const { changes } = this.#unsynced(() => this.#heartbeat.run(now, groupId, memberId));
     const members = this.#members.all(groupId) as unknown as MemberRow[];
     const group = this.#group.get(groupId) as GroupRow | undefined;
     const expired = members.some((m) => m.heartbeat_at + m.session_timeout_ms < now);
@@ -146,6 +152,37 @@ export class GroupCoordinator {
       withWriteTransaction(this.#db, () => this.#tryComplete(groupId));
     }
     return Number(changes) > 0;
+  }
+
+  /**
+   * {@link heartbeat} if it can have the write lock at once; null (nothing done) when another
+   * connection holds it, instead of waiting up to the busy timeout.
+   */
+  tryHeartbeat(groupId: string, memberId: string): boolean | null {
+    this.#db.exec('PRAGMA busy_timeout = 0');
+    try {
+      return this.heartbeat(groupId, memberId);
+    } catch (error) {
+      if ((error as { errcode?: unknown }).errcode === SQLITE_BUSY) return null;
+      throw error;
+    } finally {
+      this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+    }
+  }
+
+  /**
+   * Runs a write that need not survive a power loss (a heartbeat: liveness only) with
+   * `synchronous = NORMAL`, so that it costs no fsync on the caller's thread (the connection runs
+   * FULL otherwise; a later synced commit persists it anyway). Inside a transaction it runs as is.
+   */
+  #unsynced<T>(write: () => T): T {
+    if (this.#db.isTransaction) return write();
+    this.#db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      return write();
+    } finally {
+      this.#db.exec('PRAGMA synchronous = FULL');
+    }
   }
 
   /**
