@@ -13,6 +13,7 @@
  */
 import { type ByteReader, type ByteWriter, ReadFailure, StringCache, varintSize } from './binary.ts';
 import { BlockCache } from './block-cache.ts';
+import { propertyKey } from '../../util/property-key.ts';
 import { describe, encodeError } from './codec.ts';
 import { fieldPath } from './telemetry.ts';
 
@@ -101,25 +102,55 @@ export function readMetrics(r: ByteReader): Record<string, number> {
     throw new ReadFailure(`truncated: metric names need ${blockLength} bytes, ${r.end - r.pos} left`, lengthAt);
   }
   const names = blockLength <= MAX_CACHED_BLOCK ? cachedNames(r, n, blockLength) : parseNames(r, n, blockLength);
-  const view = r.view;
-  const metrics: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const name = names[i] as string;
-    const v = view.getFloat64(valuesAt + 8 * i, true);
-    if (name === '__proto__') Object.defineProperty(metrics, name, { value: v, enumerable: true, writable: true, configurable: true });
-    else metrics[name] = v;
-  }
-  return metrics;
+  return names.plain ? plainMetrics(names.list, r.view, valuesAt) : anyMetrics(names.list, r.view, valuesAt);
 }
 
-const blocks = new BlockCache<readonly string[]>(BLOCK_SLOTS, MAX_CACHED_BLOCK);
+/** A parsed names block: the names, and whether none is `__proto__` (so plain stores can set them all). */
+interface MetricNames {
+  readonly list: readonly string[];
+  readonly plain: boolean;
+}
+
+/**
+ * The metrics object, by plain stores. The first eight are written by a store site each: records
+ * of one kind of device put the same name at the same position, so each site sees one name and
+ * one object shape and stays monomorphic (~3× faster than one site seeing every name).
+ */
+function plainMetrics(names: readonly string[], view: DataView, at: number): Record<string, number> {
+  const n = names.length;
+  const m: Record<string, number> = {};
+  if (n > 0) m[names[0]!] = view.getFloat64(at, true);
+  if (n > 1) m[names[1]!] = view.getFloat64(at + 8, true);
+  if (n > 2) m[names[2]!] = view.getFloat64(at + 16, true);
+  if (n > 3) m[names[3]!] = view.getFloat64(at + 24, true);
+  if (n > 4) m[names[4]!] = view.getFloat64(at + 32, true);
+  if (n > 5) m[names[5]!] = view.getFloat64(at + 40, true);
+  if (n > 6) m[names[6]!] = view.getFloat64(at + 48, true);
+  if (n > 7) m[names[7]!] = view.getFloat64(at + 56, true);
+  for (let i = 8; i < n; i++) m[names[i]!] = view.getFloat64(at + 8 * i, true);
+  return m;
+}
+
+/** The metrics object when a name is `__proto__` (defined as an own property, not the prototype). */
+function anyMetrics(names: readonly string[], view: DataView, at: number): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const v = view.getFloat64(at + 8 * i, true);
+    if (name === '__proto__') Object.defineProperty(m, name, { value: v, enumerable: true, writable: true, configurable: true });
+    else m[name] = v;
+  }
+  return m;
+}
+
+const blocks = new BlockCache<MetricNames>(BLOCK_SLOTS, MAX_CACHED_BLOCK);
 
 /** The names of the block at `r.pos`, from the cache when the same bytes were seen recently. */
-function cachedNames(r: ByteReader, n: number, length: number): readonly string[] {
+function cachedNames(r: ByteReader, n: number, length: number): MetricNames {
   const start = r.pos;
   const slot = blocks.slot(r, start, length);
   const cached = blocks.get(slot, r, start, length);
-  if (cached !== undefined && cached.length === n) {
+  if (cached !== undefined && cached.list.length === n) {
     r.pos = start + length;
     return cached;
   }
@@ -129,7 +160,7 @@ function cachedNames(r: ByteReader, n: number, length: number): readonly string[
 }
 
 /** Parses and checks `n` names filling exactly `length` bytes at `r.pos`. */
-function parseNames(r: ByteReader, n: number, length: number): string[] {
+function parseNames(r: ByteReader, n: number, length: number): MetricNames {
   const start = r.pos;
   const end = r.end;
   r.end = start + length; // names must not run past their block
@@ -140,9 +171,9 @@ function parseNames(r: ByteReader, n: number, length: number): string[] {
     const name = r.string('metric name', nameCache);
     if (seen.has(name)) throw new ReadFailure(`duplicate metric name ${JSON.stringify(name)}`, at);
     seen.add(name);
-    names.push(name);
+    names.push(propertyKey(name));
   }
   if (r.pos !== r.end) throw new ReadFailure(`metric names take ${r.pos - start} bytes, their block ${length}`, r.pos);
   r.end = end;
-  return names;
+  return { list: names, plain: !seen.has('__proto__') };
 }

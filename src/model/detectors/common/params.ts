@@ -3,6 +3,7 @@
  * SluiceError whose message names the detector, the field's path and the reason.
  */
 import { ErrorCode, SluiceError } from '../../../errors.ts';
+import { propertyKey } from '../../../util/property-key.ts';
 
 /** Builds the MODEL_INVALID error for `path` (e.g. `/halfLife`) of detector `kind`. */
 export function invalid(kind: string, path: string, reason: string): SluiceError {
@@ -55,7 +56,10 @@ export function requireNumbers(kind: string, path: string, value: unknown, lengt
   return out;
 }
 
-/** Asserts `features` is a non-empty list of distinct, non-empty metric names. */
+/**
+ * Asserts `features` is a non-empty list of distinct, non-empty metric names; returns them frozen,
+ * as property keys (util/property-key.ts: reading them out of observations is then cheaper).
+ */
 export function requireFeatures(kind: string, features: unknown): readonly string[] {
   if (!Array.isArray(features) || features.length === 0) throw invalid(kind, '/features', `must be a non-empty array of metric names, got ${show(features)}`);
   const seen = new Set<string>();
@@ -65,7 +69,7 @@ export function requireFeatures(kind: string, features: unknown): readonly strin
     if (seen.has(name)) throw invalid(kind, `/features/${i}`, `repeats metric ${JSON.stringify(name)}`);
     seen.add(name);
   }
-  return Object.freeze([...(features as string[])]);
+  return Object.freeze((features as string[]).map(propertyKey));
 }
 
 /** Asserts the object has no keys outside `allowed` (catches misspelt hyperparameters). */
