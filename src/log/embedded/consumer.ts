@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StatementSync } from 'node:sqlite';
-import { ErrorCode, SluiceError } from '../../errors.ts';
+import { ErrorCode, isSluiceError, SluiceError } from '../../errors.ts';
 import type {
   CommittedOffset,
   Consumer,
@@ -23,6 +23,13 @@ import type { EmbeddedContext } from './context.ts';
 
 /** How often a waiting poll looks for records appended by other processes. */
 const CROSS_PROCESS_POLL_MS = 5;
+/**
+ * Polls check that the group is still stable at the member's generation at most this often (a
+ * query each; a busy consumer polls hundreds of times a second). A rebalance is noticed that much
+ * later at worst — Kafka consumers hear of one only at their next heartbeat — and at once after a
+ * commit was refused for it.
+ */
+const GROUP_CHECK_MS = 20;
 
 const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
@@ -50,6 +57,8 @@ interface Membership {
   heartbeat: NodeJS.Timeout;
   /** When (performance.now) the last timer heartbeat got through. */
   lastBeat: number;
+  /** When (performance.now) a poll last found the group stable at `generation`. */
+  checkedAt: number;
 }
 
 /** A consumer on the embedded log. */
@@ -92,7 +101,7 @@ export class EmbeddedConsumer implements Consumer {
       this.#ctx.groups.join(groupId, memberId, topics, this.#options.sessionTimeoutMs);
       const heartbeat = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
       heartbeat.unref();
-      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat, lastBeat: performance.now() };
+      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat, lastBeat: performance.now(), checkedAt: Number.NEGATIVE_INFINITY };
     });
   }
 
@@ -201,7 +210,14 @@ export class EmbeddedConsumer implements Consumer {
   /** Applies the group's state: revoke on a pending rebalance, take partitions when it is done. */
   async #syncGroup(m: Membership): Promise<void> {
     const groups = this.#ctx.groups;
-    if (m.generation !== null && groups.stableAt(m.groupId, m.generation)) return;
+    if (m.generation !== null) {
+      const now = performance.now();
+      if (now - m.checkedAt < GROUP_CHECK_MS) return;
+      if (groups.stableAt(m.groupId, m.generation)) {
+        m.checkedAt = now;
+        return;
+      }
+    }
     let view = groups.view(m.groupId, m.memberId);
     if (view.memberJoinedGeneration === null) {
       await this.#revoke(m);
@@ -296,7 +312,12 @@ export class EmbeddedConsumer implements Consumer {
         this.#assigned(o, 'commit');
         assertOffset(`commit offset for ${o.topic}/${o.partition}`, o.offset);
       }
-      this.#ctx.groups.commit(groupId, list, this.fence(), false);
+      try {
+        this.#ctx.groups.commit(groupId, list, this.fence(), false);
+      } catch (error) {
+        if (this.#membership !== null && isSluiceError(error, ErrorCode.LOG_REBALANCE_IN_PROGRESS)) this.#membership.checkedAt = Number.NEGATIVE_INFINITY;
+        throw error;
+      }
     });
   }
 
