@@ -16,10 +16,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { CommittedOffset, TopicPartition, TopicPartitionOffset } from '../types.ts';
-import { withWriteTransaction } from './database.ts';
-
-/** SQLite's result code for a locked database (SQLITE_BUSY). */
-const SQLITE_BUSY = 5;
+import { isBusy, withPromptWriteTransaction, withWriteTransaction } from './database.ts';
 
 /** Partitions assigned to each member id. */
 export type Assignment = Readonly<Record<string, readonly TopicPartition[]>>;
@@ -163,7 +160,7 @@ export class GroupCoordinator {
     try {
       return this.heartbeat(groupId, memberId);
     } catch (error) {
-      if ((error as { errcode?: unknown }).errcode === SQLITE_BUSY) return null;
+      if (isBusy(error)) return null;
       throw error;
     } finally {
       this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
@@ -188,7 +185,9 @@ export class GroupCoordinator {
   /**
    * Commits offsets for a group. With a member and generation, the commit is fenced: it fails with
    * LOG_REBALANCE_IN_PROGRESS unless the group is still at that generation and the member in it.
-   * Must run inside a write transaction when `inTransaction` is true (transactional commits).
+   * Must run inside a write transaction when `inTransaction` is true (transactional commits);
+   * otherwise (a consumer's commit, on its own thread) it takes the write lock promptly
+   * (withPromptWriteTransaction).
    */
   commit(groupId: string, offsets: readonly TopicPartitionOffset[], fence: { memberId: string; generation: number } | null, inTransaction = false): void {
     const write = (): void => {
@@ -197,7 +196,7 @@ export class GroupCoordinator {
       for (const o of offsets) this.#commit.run(groupId, o.topic, o.partition, o.offset, now);
     };
     if (inTransaction) write();
-    else withWriteTransaction(this.#db, write);
+    else withPromptWriteTransaction(this.#db, this.#busyTimeoutMs, write);
   }
 
   #assertCurrent(groupId: string, memberId: string, generation: number): void {
