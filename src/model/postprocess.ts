@@ -190,10 +190,14 @@ class Ring {
     if (++this.sinceExact >= n) this.recompute();
   }
 
+  /** The exact sums, added oldest first (as {@link chronological} lists them), without a copy. */
   recompute(): void {
+    const n = this.values.length;
+    const start = this.count === n ? this.head : 0;
     let s = 0;
     let q = 0;
-    for (const x of this.chronological()) {
+    for (let i = 0; i < this.count; i++) {
+      const x = this.values[(start + i) % n]!;
       s += x;
       q += x * x;
     }
