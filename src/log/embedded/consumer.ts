@@ -275,16 +275,18 @@ export class EmbeddedConsumer implements Consumer {
     return this.#run(() => this.#assigned(partition, 'position').position);
   }
 
-  commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
-    return this.#run(() => {
+  /** Commits on the writer thread (fenced by the member's generation there), as appends do. */
+  async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
+    const request = await this.#run(() => {
       const groupId = this.#requireGroup('commit');
       const list = offsets ?? [...this.#positions.values()].map((e) => ({ ...e.tp, offset: e.position }));
       for (const o of list) {
         this.#assigned(o, 'commit');
         assertOffset(`commit offset for ${o.topic}/${o.partition}`, o.offset);
       }
-      this.#ctx.groups.commit(groupId, list, this.fence(), false);
+      return { durable: true, appends: [], transaction: null, commits: [{ groupId, offsets: list, fence: this.fence() }] };
     });
+    await this.#ctx.writer.submit(request);
   }
 
   committed(partitions: readonly TopicPartition[]): Promise<CommittedOffset[]> {

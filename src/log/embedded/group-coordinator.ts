@@ -138,16 +138,12 @@ export class GroupCoordinator {
   /**
    * Commits offsets for a group. With a member and generation, the commit is fenced: it fails with
    * LOG_REBALANCE_IN_PROGRESS unless the group is still at that generation and the member in it.
-   * Must run inside a write transaction when `inTransaction` is true (transactional commits).
+   * Runs inside the caller's write transaction (the writer thread's: consumers commit through it).
    */
-  commit(groupId: string, offsets: readonly TopicPartitionOffset[], fence: { memberId: string; generation: number } | null, inTransaction = false): void {
-    const write = (): void => {
-      if (fence !== null) this.#assertCurrent(groupId, fence.memberId, fence.generation);
-      const now = this.#clock();
-      for (const o of offsets) this.#commit.run(groupId, o.topic, o.partition, o.offset, now);
-    };
-    if (inTransaction) write();
-    else withWriteTransaction(this.#db, write);
+  commit(groupId: string, offsets: readonly TopicPartitionOffset[], fence: { memberId: string; generation: number } | null): void {
+    if (fence !== null) this.#assertCurrent(groupId, fence.memberId, fence.generation);
+    const now = this.#clock();
+    for (const o of offsets) this.#commit.run(groupId, o.topic, o.partition, o.offset, now);
   }
 
   #assertCurrent(groupId: string, memberId: string, generation: number): void {
