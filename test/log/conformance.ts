@@ -611,6 +611,26 @@ function groupCases(setup: Setup): void {
       assert.deepEqual(await b.committed([tp]), [{ ...tp, offset: end }]);
     });
 
+    it('an error thrown by onAssigned reaches the caller (subscribe or poll rejects with it) instead of being lost', { timeout: GROUP_CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic({ partitions: 2 });
+      const c = env.consumer({ groupId: randomGroup(), heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000 });
+      const failure = new Error('restore failed');
+      let calls = 0;
+      const run = async (): Promise<void> => {
+        await c.subscribe([topic], {
+          onAssigned() {
+            calls++;
+            throw failure;
+          },
+        });
+        const deadline = Date.now() + SETTLE_MS;
+        while (Date.now() < deadline) await c.poll({ timeoutMs: 200 });
+      };
+      await assert.rejects(run(), (error) => error === failure);
+      assert.equal(calls, 1, 'onAssigned was called once, and its error ended the caller');
+    });
+
     it('committed() is null for partitions the group never committed', { timeout: CASE_MS }, async (t) => {
       const env = await setup(t);
       const topic = await env.topic({ partitions: 2 });
@@ -762,6 +782,25 @@ function transactionCases(setup: Setup): void {
       const u = env.consumer({ isolationLevel: 'read_uncommitted' });
       await u.assign([{ topic: b, partition: 0 }]);
       await pollUntil(u, (rs) => rs.some((r) => text(r.value) === 'committed-b'), SEE_MS);
+    });
+
+    it('read_committed from the start skips each aborted transaction of a producer and keeps the committed ones between them', { timeout: CASE_MS }, async (t) => {
+      const env = await setup(t);
+      const topic = await env.topic();
+      const producer = env.producer({ transactionalId: randomTransactionalId() });
+      const outcomes = ['abort', 'commit', 'commit', 'abort', 'commit', 'abort', 'abort', 'commit'] as const;
+      for (const [i, outcome] of outcomes.entries()) {
+        const tx = await producer.beginTransaction();
+        await tx.send([{ topic, value: bytes(`${outcome}-${i}a`) }, { topic, value: bytes(`${outcome}-${i}b`) }]);
+        await (outcome === 'commit' ? tx.commit() : tx.abort());
+      }
+      const want = outcomes.flatMap((o, i) => (o === 'commit' ? [`commit-${i}a`, `commit-${i}b`] : []));
+      // Everything is in the log before the read starts, so one read may see every marker at once.
+      const c = env.consumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest' });
+      await c.assign([{ topic, partition: 0 }]);
+      const read = await pollUntil(c, (rs) => rs.length >= want.length, SEE_MS);
+      assert.deepEqual(values(read), want);
+      assert.deepEqual(await c.poll({ timeoutMs: 300 }), [], 'nothing after the last committed record');
     });
 
     it('sendOffsets commits group offsets atomically with the records', { timeout: CASE_MS }, async (t) => {

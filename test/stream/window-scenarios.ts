@@ -86,6 +86,7 @@ export function windowScenarios(backend: StreamBackend, options: { readonly skip
     assert.equal(second.metrics().tasks.reduce((n, m) => n + m.lateRecords, 0), 0);
     const { config } = await log.admin.describeTopic(`${applicationId}-per-device-changelog`);
     assert.equal(config.cleanupPolicy, 'compact');
+    assert.equal(config.retentionMs, null, 'no time-based retention: old event times never delete window state');
     await second.close();
   });
 

@@ -1,7 +1,8 @@
 /**
  * Appends as they travel from a producer to the writer thread: records already encoded into batch
  * blobs (on the caller's thread), plus, for a transaction commit, the producer's fencing epoch and
- * the group offsets to commit in the same SQLite transaction.
+ * the group offsets to commit in the same SQLite transaction. A consumer's offset commit travels the
+ * same way (no appends), so that it never waits for the write lock on the caller's thread.
  */
 import type { ProducerRecord, TopicPartitionOffset } from '../types.ts';
 import { encodeBatch } from './batch.ts';
@@ -37,7 +38,7 @@ export interface EncodedAppend {
   readonly batches: readonly EncodedBatch[];
 }
 
-/** Group offsets committed with a transaction, with the member's fence (null: no group check). */
+/** Group offsets to commit (with a transaction, or alone), with the member's fence (null: no group check). */
 export interface TransactionOffsetCommit {
   readonly groupId: string;
   readonly offsets: readonly TopicPartitionOffset[];
@@ -58,6 +59,8 @@ export interface AppendRequest {
   readonly durable: boolean;
   readonly appends: readonly EncodedAppend[];
   readonly transaction: TransactionCommit | null;
+  /** A consumer's offset commits (outside any transaction). */
+  readonly commits?: readonly TransactionOffsetCommit[];
 }
 
 /** The writer thread's answer: each append's base offset, or the error that undid the request. */

@@ -1,6 +1,6 @@
 /**
- * Writes encoded batches into the database: batch rows plus the partitions' new end offsets, and
- * for a transaction commit the fencing check and the group offsets. The caller owns the SQLite
+ * Writes encoded batches into the database: batch rows plus the partitions' new end offsets, for a
+ * transaction commit the fencing check and the group offsets, and consumers' offset commits. The caller owns the SQLite
  * transaction, so everything `apply` does commits or rolls back together.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -27,8 +27,8 @@ export class BatchWriter {
     this.#epoch = db.prepare('SELECT epoch FROM producers WHERE transactional_id = ?');
   }
 
-  /** Appends every partition's batches (and commits a transaction's offsets); returns base offsets. */
-  apply(request: Pick<AppendRequest, 'appends' | 'transaction'>): number[] {
+  /** Appends every partition's batches and commits a transaction's or a consumer's offsets; returns base offsets. */
+  apply(request: Pick<AppendRequest, 'appends' | 'transaction' | 'commits'>): number[] {
     if (request.transaction !== null) this.#assertNotFenced(request.transaction);
     const bases = request.appends.map((a) => {
       const row = this.#endOffset.get(a.topicId, a.partition) as { end_offset: number } | undefined;
@@ -43,7 +43,8 @@ export class BatchWriter {
       this.#advance.run(offset, bytes, a.topicId, a.partition);
       return row.end_offset;
     });
-    for (const o of request.transaction?.offsets ?? []) this.#groups.commit(o.groupId, o.offsets, o.fence, true);
+    for (const o of request.transaction?.offsets ?? []) this.#groups.commit(o.groupId, o.offsets, o.fence);
+    for (const o of request.commits ?? []) this.#groups.commit(o.groupId, o.offsets, o.fence);
     return bases;
   }
 

@@ -304,20 +304,21 @@ export class EmbeddedConsumer implements Consumer {
     return this.#run(() => this.#assigned(partition, 'position').position);
   }
 
-  commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
-    return this.#run(() => {
+  /** Commits on the writer thread (fenced by the member's generation there), as appends do. */
+  async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
+    const request = await this.#run(() => {
       const groupId = this.#requireGroup('commit');
       const list = offsets ?? [...this.#positions.values()].map((e) => ({ ...e.tp, offset: e.position }));
       for (const o of list) {
         this.#assigned(o, 'commit');
         assertOffset(`commit offset for ${o.topic}/${o.partition}`, o.offset);
       }
-      try {
-        this.#ctx.groups.commit(groupId, list, this.fence(), false);
-      } catch (error) {
-        if (this.#membership !== null && isSluiceError(error, ErrorCode.LOG_REBALANCE_IN_PROGRESS)) this.#membership.checkedAt = Number.NEGATIVE_INFINITY;
-        throw error;
-      }
+      return { durable: true, appends: [], transaction: null, commits: [{ groupId, offsets: list, fence: this.fence() }] };
+    });
+    await this.#ctx.writer.submit(request).catch((error: unknown) => {
+      // Refused for a rebalance: the next poll checks the group at once (see GROUP_CHECK_MS).
+      if (this.#membership !== null && isSluiceError(error, ErrorCode.LOG_REBALANCE_IN_PROGRESS)) this.#membership.checkedAt = Number.NEGATIVE_INFINITY;
+      throw error;
     });
   }
 

@@ -118,46 +118,9 @@ export function withWriteTransaction<T>(db: DatabaseSync, fn: () => T): T {
 }
 
 /** SQLite's result code for a locked database (SQLITE_BUSY). */
-export const SQLITE_BUSY = 5;
+const SQLITE_BUSY = 5;
 
 /** True for SQLite's "database is locked" error. */
 export function isBusy(error: unknown): boolean {
   return (error as { errcode?: unknown } | null)?.errcode === SQLITE_BUSY;
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-/** How often {@link withPromptWriteTransaction} tries for the write lock, in ms. */
-const PROMPT_RETRY_MS = 0.1;
-
-/**
- * {@link withWriteTransaction} for a thread whose event loop must not stall longer than the write
- * lock is held elsewhere: it tries for the lock every 0.1 ms instead of through SQLite's busy
- * handler, which sleeps 1, 2, 5, 10, 15 … ms between tries (so a lock held 1.1 ms by a writer
- * thread's commit costs 3 ms, one held 3.1 ms costs 8 ms). Gives up after `busyTimeoutMs` with
- * SQLite's own error, as the busy handler would; the connection keeps that busy timeout.
- */
-export function withPromptWriteTransaction<T>(db: DatabaseSync, busyTimeoutMs: number, fn: () => T): T {
-  db.exec('PRAGMA busy_timeout = 0');
-  try {
-    const deadline = performance.now() + busyTimeoutMs;
-    for (;;) {
-      try {
-        db.exec('BEGIN IMMEDIATE');
-        break;
-      } catch (error) {
-        if (!isBusy(error) || performance.now() >= deadline) throw error;
-        Atomics.wait(sleeper, 0, 0, PROMPT_RETRY_MS);
-      }
-    }
-  } finally {
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-  }
-  try {
-    const result = fn();
-    db.exec('COMMIT');
-    return result;
-  } catch (error) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
 }

@@ -16,7 +16,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { CommittedOffset, TopicPartition, TopicPartitionOffset } from '../types.ts';
-import { isBusy, withPromptWriteTransaction, withWriteTransaction } from './database.ts';
+import { isBusy, withWriteTransaction } from './database.ts';
 
 /** Partitions assigned to each member id. */
 export type Assignment = Readonly<Record<string, readonly TopicPartition[]>>;
@@ -141,7 +141,7 @@ export class GroupCoordinator {
    */
   heartbeat(groupId: string, memberId: string): boolean {
     const now = this.#clock();
-    const { changes } = this.#unsynced(() => this.#heartbeat.run(now, groupId, memberId));
+    const { changes } = this.#heartbeat.run(now, groupId, memberId);
     const members = this.#members.all(groupId) as unknown as MemberRow[];
     const group = this.#group.get(groupId) as GroupRow | undefined;
     const expired = members.some((m) => m.heartbeat_at + m.session_timeout_ms < now);
@@ -168,35 +168,14 @@ export class GroupCoordinator {
   }
 
   /**
-   * Runs a write that need not survive a power loss (a heartbeat: liveness only) with
-   * `synchronous = NORMAL`, so that it costs no fsync on the caller's thread (the connection runs
-   * FULL otherwise; a later synced commit persists it anyway). Inside a transaction it runs as is.
-   */
-  #unsynced<T>(write: () => T): T {
-    if (this.#db.isTransaction) return write();
-    this.#db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      return write();
-    } finally {
-      this.#db.exec('PRAGMA synchronous = FULL');
-    }
-  }
-
-  /**
    * Commits offsets for a group. With a member and generation, the commit is fenced: it fails with
    * LOG_REBALANCE_IN_PROGRESS unless the group is still at that generation and the member in it.
-   * Must run inside a write transaction when `inTransaction` is true (transactional commits);
-   * otherwise (a consumer's commit, on its own thread) it takes the write lock promptly
-   * (withPromptWriteTransaction).
+   * Runs inside the caller's write transaction (the writer thread's: consumers commit through it).
    */
-  commit(groupId: string, offsets: readonly TopicPartitionOffset[], fence: { memberId: string; generation: number } | null, inTransaction = false): void {
-    const write = (): void => {
-      if (fence !== null) this.#assertCurrent(groupId, fence.memberId, fence.generation);
-      const now = this.#clock();
-      for (const o of offsets) this.#commit.run(groupId, o.topic, o.partition, o.offset, now);
-    };
-    if (inTransaction) write();
-    else withPromptWriteTransaction(this.#db, this.#busyTimeoutMs, write);
+  commit(groupId: string, offsets: readonly TopicPartitionOffset[], fence: { memberId: string; generation: number } | null): void {
+    if (fence !== null) this.#assertCurrent(groupId, fence.memberId, fence.generation);
+    const now = this.#clock();
+    for (const o of offsets) this.#commit.run(groupId, o.topic, o.partition, o.offset, now);
   }
 
   #assertCurrent(groupId: string, memberId: string, generation: number): void {

@@ -51,6 +51,11 @@ class EmbeddedLog implements Log {
   constructor(config: EmbeddedLogConfig) {
     const dir = resolve(config.dir ?? EMBEDDED_DEFAULTS.dir);
     const db = openDatabase(dir, EMBEDDED_DEFAULTS.busyTimeoutMs);
+    // Appends and offset commits are the writer thread's (fsynced per acks). What this connection
+    // writes — heartbeats, group membership, topic metadata, maintenance — need not wait for an
+    // fsync on the caller's thread: safe against a process crash, and made durable by the next
+    // fsync of the shared write-ahead log.
+    db.exec('PRAGMA synchronous = NORMAL');
     const clock = Date.now;
     const topics = new TopicCatalog(db);
     const log = new PartitionLog(db);

@@ -45,7 +45,7 @@ function drain(): void {
   const replies = applyAll(requests);
   // Wakes consumers of other processes (context.ts), now that the commit is visible; before the
   // replies, so that a log closed right after its last append has signalled it.
-  if (replies.some((r) => 'bases' in r)) touchSignal();
+  if (replies.some((r, i) => 'bases' in r && requests[i]!.appends.length > 0)) touchSignal();
   for (const reply of replies) port.postMessage(reply);
 }
 

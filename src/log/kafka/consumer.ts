@@ -6,10 +6,13 @@
  * this batch overlaps the broker's answer for the next. Group
  * membership (JoinGroup/SyncGroup/heartbeats) is the client's; eager rebalances revoke everything
  * before rejoining (the listener's onRevoked runs then, while commits are still accepted) and
- * onAssigned runs when the new assignment arrives; poll waits for both.
+ * onAssigned runs when the new assignment arrives; poll waits for both. Listener calls run in the
+ * background (the client's group events start them), so an error a listener throws is kept and
+ * thrown by every later poll and subscribe, as the embedded backend's poll throws it: a failed
+ * onAssigned (say, a state restore) must stop the caller, not leave it running half-assigned.
  */
 import { randomUUID } from 'node:crypto';
-import { Consumer as KafkaClientConsumer, type Admin as KafkaAdmin } from '@platformatic/kafka';
+import type { Admin as KafkaAdmin } from '@platformatic/kafka';
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { KafkaLogConfig } from '../config.ts';
 import type {
@@ -21,6 +24,7 @@ import { EARLIEST, LATEST } from './admin.ts';
 import { baseOptions, type TopicCache, unknownTopic } from './client.ts';
 import { brokerErrorId, isUnknownTopic, toSluiceError } from './errors.ts';
 import { decodePartition, type FetchResponse } from './fetch.ts';
+import { FetchClient } from './fetch-client.ts';
 import type { GroupMembership } from './transaction.ts';
 
 /** Bytes asked per partition per fetch; bounds the buffer of each partition. */
@@ -54,7 +58,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** The Kafka implementation of {@link Consumer}. */
 export class KafkaConsumer implements Consumer {
-  readonly #client: KafkaClientConsumer;
+  readonly #client: FetchClient;
   readonly #admin: KafkaAdmin;
   readonly #topics: TopicCache;
   readonly #groupId: string | undefined;
@@ -68,6 +72,8 @@ export class KafkaConsumer implements Consumer {
   #joined = false;
   /** Listener calls and assignment changes, in order; poll waits for them. */
   #chain: Promise<void> = Promise.resolve();
+  /** The first error a listener call threw (see the header). */
+  #listenerFailure: { readonly error: unknown } | null = null;
   /** The fetch in flight (poll's, or a prefetch). */
   #fetching: Promise<void> | null = null;
   #closed = false;
@@ -92,7 +98,7 @@ export class KafkaConsumer implements Consumer {
     this.#reset = o.autoOffsetReset;
     this.#maxPollRecords = o.maxPollRecords;
     this.#onClose = onClose;
-    this.#client = new KafkaClientConsumer({
+    this.#client = new FetchClient({
       ...baseOptions(config, 'consumer'),
       groupId: options.groupId ?? `sluice-nogroup-${randomUUID()}`,
       autocommit: false,
@@ -112,7 +118,9 @@ export class KafkaConsumer implements Consumer {
 
   #enqueue(step: () => Promise<void> | void): Promise<void> {
     const next = this.#chain.then(step, step);
-    this.#chain = next.catch(() => {});
+    this.#chain = next.catch((error: unknown) => {
+      this.#listenerFailure ??= { error };
+    });
     return next;
   }
 
@@ -149,6 +157,10 @@ export class KafkaConsumer implements Consumer {
     assertOpen(this.#closed, 'consumer');
   }
 
+  #throwListenerFailure(): void {
+    if (this.#listenerFailure !== null) throw this.#listenerFailure.error;
+  }
+
   /** This member's group membership, for transactional offset commits (fencing). */
   groupMembership(): GroupMembership | null {
     if (this.#mode !== 'subscribe' || !this.#joined || this.#client.memberId === null) return null;
@@ -176,6 +188,7 @@ export class KafkaConsumer implements Consumer {
       throw toSluiceError(error, `joining group '${this.#groupId}'`);
     }
     await this.#chain;
+    this.#throwListenerFailure();
   }
 
   async assign(partitions: readonly TopicPartition[]): Promise<void> {
@@ -267,6 +280,7 @@ export class KafkaConsumer implements Consumer {
     for (;;) {
       await this.#chain;
       this.#assertOpen();
+      this.#throwListenerFailure();
       await this.#resolvePositions();
       const out = this.#drain(maxRecords);
       if (out.length > 0) {

@@ -2,9 +2,11 @@
  * Decoding of Fetch responses into Sluice records. Transactions are filtered as Kafka's Java
  * consumer does (KIP-98): a transactional batch is skipped while its producer has an aborted
  * transaction that began at or before it and whose ABORT marker has not been passed yet; control
- * batches (commit/abort markers) are never returned but do advance the position.
+ * batches (commit/abort markers) are never returned but do advance the position. The aborted
+ * transactions come from fetch-client.ts, which keeps them from the client library's own filter.
  */
 import type { Consumer as KafkaClientConsumer, RecordsBatch } from '@platformatic/kafka';
+import { abortedTransactionsOf } from './fetch-client.ts';
 
 /** The client's Fetch response and one partition of it. */
 export type FetchResponse = Awaited<ReturnType<KafkaClientConsumer['fetch']>>;
@@ -28,7 +30,7 @@ const EMPTY = new Uint8Array(0);
 /** Decodes the batches of one partition, keeping records at or after `fromOffset`. */
 export function decodePartition(topic: string, p: FetchResponsePartition, fromOffset: number, readCommitted: boolean): DecodedPartition {
   const batches: RecordsBatch[] = p.records ?? [];
-  const aborted = readCommitted ? [...(p.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
+  const aborted = readCommitted ? [...abortedTransactionsOf(p)].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
   const abortedProducers = new Set<bigint>();
   const records: LogRecord[] = [];
   let nextOffset: number | null = null;

@@ -1,14 +1,11 @@
 /**
  * The embedded consumer-group coordinator on a real database: the one-query stable check a poll
- * makes, heartbeats that do not wait for another connection's write lock, and commits that wait
- * for it (trying promptly) up to the busy timeout.
+ * makes, and heartbeats that do not wait for another connection's write lock.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { DATABASE_FILE, openDatabase } from '../../../src/log/embedded/database.ts';
 import { GroupCoordinator } from '../../../src/log/embedded/group-coordinator.ts';
 import { tempDir } from '../../helpers.ts';
@@ -62,45 +59,4 @@ test('tryHeartbeat gives up at once while another connection holds the write loc
   assert.equal(groups.tryHeartbeat('g', 'nobody'), false, 'a member not in the group');
   const timeout = db.prepare('PRAGMA busy_timeout').get() as { timeout: number };
   assert.equal(timeout.timeout, 5_000, 'the connection keeps its busy timeout');
-  const sync = db.prepare('PRAGMA synchronous').get() as { synchronous: number };
-  assert.equal(sync.synchronous, 2, 'and synchronous = FULL for everything else');
-});
-
-/** Holds the database's write lock from a worker thread for `ms`; resolves once it holds it. */
-async function holdLock(t: TestContext, dir: string, ms: number): Promise<{ released: Promise<void> }> {
-  const code = `
-    const { workerData, parentPort } = require('node:worker_threads');
-    const { DatabaseSync } = require('node:sqlite');
-    const db = new DatabaseSync(workerData.file);
-    db.exec('BEGIN IMMEDIATE');
-    parentPort.postMessage('held');
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.ms);
-    db.exec('COMMIT');
-    db.close();`;
-  const worker = new Worker(code, { eval: true, workerData: { file: join(dir, DATABASE_FILE), ms } });
-  t.after(() => worker.terminate());
-  const released = once(worker, 'exit').then(() => undefined);
-  await once(worker, 'message');
-  return { released };
-}
-
-test('a commit outside a transaction waits for a lock held elsewhere, and gives up after the busy timeout', async (t) => {
-  const { dir, db, groups } = await open(t);
-  groups.join('g', 'a', ['t'], 10_000);
-  const offsets = [{ topic: 't', partition: 0, offset: 7 }];
-  const { released } = await holdLock(t, dir, 300);
-  groups.commit('g', offsets, null);
-  assert.deepEqual(groups.committed('g', [{ topic: 't', partition: 0 }]), [{ topic: 't', partition: 0, offset: 7 }], 'committed once the lock was free');
-  await released;
-
-  const short = new DatabaseSync(join(dir, DATABASE_FILE), { timeout: 100 });
-  t.after(() => short.close());
-  const impatient = new GroupCoordinator(short, () => 0);
-  const { released: stillHeld } = await holdLock(t, dir, 2_000);
-  assert.throws(() => impatient.commit('g', [{ topic: 't', partition: 0, offset: 8 }], null), /database is locked/);
-  assert.equal((short.prepare('PRAGMA busy_timeout').get() as { timeout: number }).timeout, 100, 'the busy timeout is restored');
-  assert.equal(short.isTransaction, false);
-  await stillHeld;
-  assert.equal(groups.committed('g', [{ topic: 't', partition: 0 }])[0]!.offset, 7, 'the failed commit changed nothing');
-  assert.equal((db.prepare('PRAGMA busy_timeout').get() as { timeout: number }).timeout, 5_000);
 });
