@@ -30,6 +30,8 @@ const CROSS_PROCESS_POLL_MS = 5;
  * commit was refused for it.
  */
 const GROUP_CHECK_MS = 20;
+/** How soon a heartbeat that found the database locked tries again. */
+const BEAT_RETRY_MS = 1;
 
 const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
@@ -57,6 +59,8 @@ interface Membership {
   heartbeat: NodeJS.Timeout;
   /** When (performance.now) the last timer heartbeat got through. */
   lastBeat: number;
+  /** A beat that found the database locked, to try again; null when none. */
+  retry: NodeJS.Timeout | null;
   /** When (performance.now) a poll last found the group stable at `generation`. */
   checkedAt: number;
 }
@@ -101,7 +105,7 @@ export class EmbeddedConsumer implements Consumer {
       this.#ctx.groups.join(groupId, memberId, topics, this.#options.sessionTimeoutMs);
       const heartbeat = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
       heartbeat.unref();
-      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat, lastBeat: performance.now(), checkedAt: Number.NEGATIVE_INFINITY };
+      this.#membership = { groupId, memberId, topics: [...topics], listener, generation: null, acknowledged: 0, heartbeat, lastBeat: performance.now(), retry: null, checkedAt: Number.NEGATIVE_INFINITY };
     });
   }
 
@@ -263,19 +267,27 @@ export class EmbeddedConsumer implements Consumer {
 
   /**
    * The timer's heartbeat. It does not wait for another connection's write lock (a writer thread
-   * busy appending would stall this thread's event loop for milliseconds at every beat): a beat
-   * that finds the database locked is skipped, unless the last one that got through is half a
-   * session timeout old — then it waits, so that the member never expires for being polite.
+   * busy committing would stall this thread's event loop for milliseconds at every beat): a beat
+   * that finds the database locked tries again every {@link BEAT_RETRY_MS} from a timer until it
+   * gets through, so the recorded heartbeat lags by little more than the lock was held. Should it
+   * still be half a session timeout old, the beat waits for the lock (as every beat used to).
    */
   #heartbeat(): void {
     const m = this.#membership;
-    if (m === null || this.#closed) return;
+    if (m === null || this.#closed || m.retry !== null) return;
     const now = performance.now();
     try {
       const groups = this.#ctx.groups;
       const overdue = now - m.lastBeat >= this.#options.sessionTimeoutMs / 2;
       const beat = overdue ? groups.heartbeat(m.groupId, m.memberId) : groups.tryHeartbeat(m.groupId, m.memberId);
       if (beat !== null) m.lastBeat = now;
+      else {
+        m.retry = setTimeout(() => {
+          m.retry = null;
+          this.#heartbeat();
+        }, BEAT_RETRY_MS);
+        m.retry.unref();
+      }
     } catch {
       // A busy database delays a heartbeat; the next one (or the next poll) catches up.
     }
@@ -348,6 +360,7 @@ export class EmbeddedConsumer implements Consumer {
     const m = this.#membership;
     if (m !== null) {
       clearInterval(m.heartbeat);
+      if (m.retry !== null) clearTimeout(m.retry);
       this.#ctx.groups.leave(m.groupId, m.memberId);
     }
     this.#positions = new Map();
