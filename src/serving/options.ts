@@ -93,10 +93,11 @@ export interface ServingOptions {
   /** Metrics listed as contributors of an anomaly. Default 3. */
   readonly contributors?: number;
   /**
-   * Least wall-clock time between writes of a device's state to the changelog, in ms (0: every
-   * batch). A restart loses at most this much of what devices learnt (the records are re-read, but
-   * not re-learnt); so does an aborted exactly-once transaction. 0 keeps device state exactly in
-   * step with the committed input. Default 5 000.
+   * About how often each changed device's state is written to the changelog, in ms (0: every
+   * batch); the writes are spread over the interval (processor.ts). A restart loses about this much
+   * of what devices learnt (the records are re-read, but not re-learnt); so does an aborted
+   * exactly-once transaction. 0 keeps device state exactly in step with the committed input.
+   * Default 5 000.
    */
   readonly stateCheckpointMs?: number;
   /** Observations a new model scores before it is accepted. Default 32. */

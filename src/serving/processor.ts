@@ -9,9 +9,12 @@
  * Every record reads the model table once, so it is scored by exactly one version of its model
  * (the table is replaced whole on a swap, between records). The skew check measures event time
  * against the wall clock as read at the end of the previous batch. Device states are written to the state
- * store's changelog at the end of a batch, at most every `stateCheckpointMs` of wall-clock time
- * (0: every batch); until then they change in memory only, so a restart may lose up to that much
- * learning (the records themselves are re-read from the last committed offset, never lost).
+ * store's changelog at the end of a batch, each about every `stateCheckpointMs` of wall-clock time
+ * (0: every batch): every batch writes the share of the changed devices that the time since the
+ * previous batch is of that interval, longest-waiting first — so the writes are spread out instead
+ * of all devices at once (a burst that would stall scoring). Until then states change in memory
+ * only, so a restart may lose up to about that much learning (the records themselves are re-read
+ * from the last committed offset, never lost).
  *
  * Ensemble mode scores each record with every member (see live-model.ts `members`) and combines:
  * `max` / `mean` of the members' likelihoods against `threshold`, or a majority `vote` of their
@@ -78,11 +81,12 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
   readonly #timer: () => number;
   #ctx!: ProcessorContext<Uint8Array | null, ServingOutput>;
   #store!: KeyValueStore<string, DeviceSlot>;
-  /** Devices whose state changed since the last checkpoint. */
+  /** Devices whose state changed since their last checkpoint, longest-waiting first. */
   readonly #dirty = new Set<DeviceSlot>();
   /** Ensemble: scoring time of each member in the current batch (ms). */
   readonly #spent = new Map<LiveModel, number>();
-  #lastCheckpoint = Number.NEGATIVE_INFINITY;
+  /** Wall-clock time of the previous checkpoint step that found changed devices. */
+  #lastFlush = Number.NEGATIVE_INFINITY;
   /** The wall clock, read once per batch (the skew check's "now"). */
   #now: number;
   /** Records until the next one whose scoring is timed (`latencySampleEvery`); 0: this one. */
@@ -154,10 +158,15 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
     this.#spent.clear();
     if (this.#dirty.size === 0) return;
     const now = this.#ctx.wallClockTime();
-    if (this.#o.stateCheckpointMs > 0 && now - this.#lastCheckpoint < this.#o.stateCheckpointMs) return;
-    this.#lastCheckpoint = now;
-    for (const slot of this.#dirty) this.#store.put(slot.deviceId, slot);
-    this.#dirty.clear();
+    const elapsed = now - this.#lastFlush;
+    this.#lastFlush = now;
+    const interval = this.#o.stateCheckpointMs;
+    let budget = interval === 0 || elapsed >= interval ? this.#dirty.size : Math.ceil((this.#dirty.size * elapsed) / interval);
+    for (const slot of this.#dirty) {
+      if (budget-- <= 0) break;
+      this.#store.put(slot.deviceId, slot);
+      this.#dirty.delete(slot);
+    }
   }
 
   /**

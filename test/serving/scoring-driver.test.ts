@@ -162,6 +162,23 @@ test('device state goes to the changelog at most every stateCheckpointMs and a r
   assert.equal(seen(h.scores.readValues().at(-1)!.score), 5, 'restored from the checkpoint a minute later');
 });
 
+test('checkpoints are spread: each batch writes its share of the changed devices, longest-waiting first', async (t) => {
+  const h = await servingDriver(t, { stateCheckpointMs: 60_000 });
+  await h.publish(counterDescriptor('default', 1));
+  const devices = ['d1', 'd2', 'd3', 'd4'];
+  const round = (from: number) => devices.flatMap((d) => readings(d, 1, { from }));
+  await h.send(devices.flatMap((d) => readings(d, 3)));
+  await h.send(round(3));
+  await h.driver.advanceWallClock(15_000);
+  await h.send(round(4));
+  await h.driver.restartTasks();
+  await h.send(round(5));
+  const last = new Map(h.scores.readValues().slice(-4).map((s) => [s.deviceId, seen(s.score)]));
+  // The first batch wrote every device (3 readings each). A quarter of the interval later a quarter
+  // of them was due: d1, changed first, with 5 readings; the others restart from 3.
+  assert.deepEqual(Object.fromEntries(last), { d1: 5, d2: 3, d3: 3, d4: 3 });
+});
+
 test('scoring latency is measured on one record in latencySampleEvery, the first included; every record is counted', async (t) => {
   let now = 0;
   const h = await servingDriver(t, { latencySampleEvery: 4, timer: () => (now += 0.25) });
