@@ -87,6 +87,8 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
   readonly #spent = new Map<LiveModel, number>();
   /** Wall-clock time of the previous checkpoint step that found changed devices. */
   #lastFlush = Number.NEGATIVE_INFINITY;
+  /** Devices due for a checkpoint, in fractions (see flush). */
+  #credit = 0;
   /** The wall clock, read once per batch (the skew check's "now"). */
   #now: number;
   /** Records until the next one whose scoring is timed (`latencySampleEvery`); 0: this one. */
@@ -161,9 +163,11 @@ class ServingProcessor implements ConnectedProcessor<Uint8Array | null, Uint8Arr
     const elapsed = now - this.#lastFlush;
     this.#lastFlush = now;
     const interval = this.#o.stateCheckpointMs;
-    let budget = interval === 0 || elapsed >= interval ? this.#dirty.size : Math.ceil((this.#dirty.size * elapsed) / interval);
+    // Fractions of a device carry over to the next batch, so short batches don't round up.
+    this.#credit = interval === 0 || elapsed >= interval ? this.#dirty.size : this.#credit + (this.#dirty.size * elapsed) / interval;
     for (const slot of this.#dirty) {
-      if (budget-- <= 0) break;
+      if (this.#credit < 1) break;
+      this.#credit--;
       this.#store.put(slot.deviceId, slot);
       this.#dirty.delete(slot);
     }
