@@ -8,7 +8,8 @@
  *    Records/s = records handled between its first and last progress report / the time between.
  * 2. Hot swap under steady load (robust-zscore): a round of readings of every device every 5 ms
  *    (`--rate` records/s), every scored record written to a scores topic (one output per input);
- *    1 s steady, then 20 new versions published 250 ms apart. Swap latency = first `scoredAt` of a
+ *    1 s of warm-up (start-up and compilation: not steady), 1 s steady, then 20 new versions
+ *    published 250 ms apart. Swap latency = first `scoredAt` of a
  *    version − the wall-clock time its models record was acknowledged. The latency of each record
  *    (below) during the 100 ms after each publish is compared with the steady p99.
  * 3. Redeploy alternative, same load: the instance is stopped and a new one started with a new
@@ -373,6 +374,7 @@ async function measureSwaps(ctx: Ctx, rate: number) {
   await s.waitFor('ready');
   const load = traffic(ctx, topics.telemetry, rate);
   await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const steadyFrom = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const published = new Map<number, number>();
