@@ -4,13 +4,15 @@
  * log directory instead of finding the records at its next poll interval.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { openLog } from '../../../src/log/index.ts';
 import { AppendSignal } from '../../../src/log/embedded/context.ts';
+import type { Log } from '../../../src/log/types.ts';
 import { randomTopic, tempDir } from '../../helpers.ts';
 import { spawnFixture } from './child.ts';
 
-test("another process's append wakes a waiting signal (not its timeout)", async (t) => {
+/** A fresh log directory with one topic (closed and removed after the test). */
+async function logWithTopic(t: TestContext): Promise<{ dir: string; log: Log; topic: string }> {
   const dir = await tempDir('append-signal');
   const log = await openLog({ backend: 'embedded', dir: dir.path });
   t.after(async () => {
@@ -19,37 +21,37 @@ test("another process's append wakes a waiting signal (not its timeout)", async 
   });
   const topic = randomTopic('signal');
   await log.admin.createTopic(topic, { partitions: 1 });
-  const signal = new AppendSignal(dir.path);
-  signal.acquire();
-  t.after(() => signal.release());
+  return { dir: dir.path, log, topic };
+}
 
-  const woken = signal.wait(60_000);
-  const producer = spawnFixture('mp-producer.ts', [dir.path, topic, '0', '1', '1', '0']);
+/** Appends one record to `topic` from another process; resolves once that process has. */
+async function appendFromAnotherProcess(t: TestContext, dir: string, topic: string): Promise<void> {
+  const producer = spawnFixture('mp-producer.ts', [dir, topic, '0', '1', '1', '0']);
   t.after(() => producer.kill());
   await producer.waitForLine((l) => l === 'done 1', { timeoutMs: 60_000, what: 'the other process appending' });
+}
+
+test("another process's append wakes a waiting signal (not its timeout)", async (t) => {
+  const { dir, log, topic } = await logWithTopic(t);
+  const signal = new AppendSignal(dir);
+  signal.acquire();
+  t.after(() => signal.release());
+  const woken = signal.wait(60_000);
+  await appendFromAnotherProcess(t, dir, topic);
   assert.equal(await woken, true, 'woken by the append, not by the timeout');
   const { partitions } = await log.admin.describeTopic(topic);
   assert.equal(partitions[0]!.endOffset, 1, 'the append is visible once the signal fires');
 });
 
-test('a signal that is not watching any more times out; a released directory can be watched again', async (t) => {
-  const dir = await tempDir('append-signal');
-  const signal = new AppendSignal(dir.path);
+test('a signal times out when nothing is appended, and keeps watching while one of its users remains', async (t) => {
+  const { dir, topic } = await logWithTopic(t);
+  const signal = new AppendSignal(dir);
   assert.equal(await signal.wait(20), false, 'nothing appended: the timeout');
   signal.acquire();
   signal.acquire();
   signal.release();
-  const log = await openLog({ backend: 'embedded', dir: dir.path });
-  t.after(async () => {
-    await log.close();
-    await dir.remove();
-  });
-  const topic = randomTopic('signal');
-  await log.admin.createTopic(topic, { partitions: 1 });
+  t.after(() => signal.release());
   const woken = signal.wait(60_000);
-  const producer = spawnFixture('mp-producer.ts', [dir.path, topic, '0', '1', '1', '0']);
-  t.after(() => producer.kill());
-  await producer.waitForLine((l) => l === 'done 1', { timeoutMs: 60_000, what: 'the other process appending' });
+  await appendFromAnotherProcess(t, dir, topic);
   assert.equal(await woken, true, 'still watched after one of two users released it');
-  signal.release();
 });
