@@ -1,10 +1,11 @@
 /**
- * The writer thread of an embedded log: it owns a database connection and applies append requests
- * from the producers of its process. Requests that queue up while a commit is in flight are applied
- * together in the next SQLite transaction (group commit: one fsync for all of them), each inside a
- * savepoint so that one failing request (say, a deleted topic) doesn't undo the others.
- * Checkpoints are the checkpoint thread's job (checkpoint-thread.ts), so they never delay an
- * acknowledgement.
+ * The writer thread of an embedded log: it owns a database connection and applies the append
+ * requests of its process's producers (and its consumers' offset commits). Requests that queue up
+ * while a commit is in flight are applied together in the next SQLite transaction (group commit:
+ * one fsync for all of them), each inside a savepoint so that one failing request (say, a deleted
+ * topic) doesn't undo the others. After a commit with appends it touches the append signal file
+ * (context.ts) to wake other processes' consumers. Checkpoints are the checkpoint thread's job
+ * (checkpoint-thread.ts), so they never delay an acknowledgement.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
