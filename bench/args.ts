@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LogConfig } from '../src/log/index.ts';
+import { DEFAULT_TEST_BROKER, type LogConfig } from '../src/log/index.ts';
 
 /** Prints the usage and exits when --help was given. */
 export function exitOnHelp(help: boolean | undefined, usage: string): void {
@@ -27,6 +27,13 @@ export function sayer(json: boolean): (line: string) => void {
     else console.log(line);
   };
 }
+
+/** The parseArgs options {@link benchLogConfig} reads: --backend, --dir and --brokers. */
+export const LOG_OPTIONS = {
+  backend: { type: 'string', default: 'embedded' },
+  dir: { type: 'string' },
+  brokers: { type: 'string', default: DEFAULT_TEST_BROKER },
+} as const;
 
 /**
  * The log a benchmark runs on, from --backend, --dir and --brokers: an embedded log in `dir` (a

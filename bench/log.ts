@@ -10,9 +10,9 @@
  * With --json the last line of output is one JSON object with the figures.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_TEST_BROKER, openLog } from '../src/log/index.ts';
+import { openLog } from '../src/log/index.ts';
 import type { Acks, Log, ProducerRecord } from '../src/log/index.ts';
-import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { benchLogConfig, LOG_OPTIONS, exitOnHelp, positiveIntParser, sayer } from './args.ts';
 
 /** Figures printed by the benchmark. */
 export interface LogBenchResult {
@@ -138,9 +138,7 @@ export async function runLogBench(args: readonly string[]): Promise<LogBenchResu
   const { values } = parseArgs({
     args: [...args],
     options: {
-      backend: { type: 'string', default: 'embedded' },
-      brokers: { type: 'string', default: DEFAULT_TEST_BROKER },
-      dir: { type: 'string' },
+      ...LOG_OPTIONS,
       records: { type: 'string', default: '1000000' },
       'record-bytes': { type: 'string', default: '150' },
       batch: { type: 'string', default: '5000' },

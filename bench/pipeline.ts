@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { openLog, telemetryCodec, type Log, type LogConfig, type LogRecord, type ProducerRecord, type Telemetry } from '../src/log/index.ts';
 import { createDescriptor, halfSpaceTrees, ModelStore, robustZScore, type DetectorFactory, type Observation } from '../src/model/index.ts';
 import { anomalyCodec, ensureModelsTopic, publishDescriptor, type ScoredRecord } from '../src/serving/index.ts';
-import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { benchLogConfig, LOG_OPTIONS, exitOnHelp, positiveIntParser, sayer } from './args.ts';
 
 /** Everything the benchmark prints with --json. */
 export interface PipelineBenchResult {
@@ -82,9 +82,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       records: { type: 'string', default: '300000' },
       devices: { type: 'string', default: '200' },
       rate: { type: 'string', default: '10000' },
-      backend: { type: 'string', default: 'embedded' },
-      dir: { type: 'string' },
-      brokers: { type: 'string', default: '127.0.0.1:19092' },
+      ...LOG_OPTIONS,
       phases: { type: 'string', default: PHASES.join(',') },
       'e2e-rate': { type: 'string' },
       'cpu-prof': { type: 'string' },

@@ -25,12 +25,12 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TEST_BROKER, openLog } from '../src/log/index.ts';
+import { openLog } from '../src/log/index.ts';
 import type { Log, ProducerRecord } from '../src/log/index.ts';
 import { BATCH_CHANNEL, RUN_DEFAULTS, run } from '../src/stream/index.ts';
 import { makeInput, StreamJob, streamTopology, WINDOW_STAND_IN } from './stream-jobs.ts';
 import { buildPeer, runPeer, type PeerResult } from './stream-peer.ts';
-import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { benchLogConfig, LOG_OPTIONS, exitOnHelp, positiveIntParser, sayer } from './args.ts';
 
 /** Figures of one job on one engine. */
 export interface JobFigures {
@@ -160,9 +160,7 @@ export async function runStreamBench(args: readonly string[]): Promise<StreamBen
   const { values } = parseArgs({
     args: [...args],
     options: {
-      backend: { type: 'string', default: 'embedded' },
-      brokers: { type: 'string', default: DEFAULT_TEST_BROKER },
-      dir: { type: 'string' },
+      ...LOG_OPTIONS,
       records: { type: 'string', default: '1000000' },
       devices: { type: 'string', default: '1000' },
       partitions: { type: 'string', default: '4' },

@@ -22,7 +22,7 @@ import { createRng } from '../src/model/detectors/common/prng.ts';
 import { openLog, telemetryCodec, type Log, type ProducerRecord } from '../src/log/index.ts';
 import { ModelStore } from '../src/model/store.ts';
 import { trainOnce, type TrainingReport } from '../src/training/index.ts';
-import { benchLogConfig, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { benchLogConfig, LOG_OPTIONS, exitOnHelp, positiveIntParser, sayer } from './args.ts';
 
 /** Figures of one mode. */
 export interface TrainingModeResult {
@@ -63,9 +63,7 @@ export async function runTrainingBench(args: readonly string[]): Promise<Trainin
       devices: { type: 'string', default: '100' },
       classes: { type: 'string', default: '4' },
       detector: { type: 'string', default: 'robust-zscore' },
-      backend: { type: 'string', default: 'embedded' },
-      dir: { type: 'string' },
-      brokers: { type: 'string', default: '127.0.0.1:19092' },
+      ...LOG_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
