@@ -28,6 +28,7 @@
  * Memory: `window + shortWindow` numbers per series (8 bytes each), plus a few counters.
  */
 import { ErrorCode, SluiceError } from '../errors.ts';
+import { isRecord } from '../util/is-record.ts';
 import { normalTail } from './postprocess-gaussian.ts';
 import type { Decision, JsonValue } from './types.ts';
 
@@ -99,9 +100,9 @@ export function deciderFromJSON(json: unknown): Decider {
   const bad = (path: string, reason: string): never => {
     throw new SluiceError(ErrorCode.MODEL_INVALID, `decider state: ${path}: ${reason}`, { details: { path } });
   };
-  if (!isObject(json)) return bad('/', 'must be an object');
+  if (!isRecord(json)) return bad('/', 'must be an object');
   if (json.v !== 1) bad('/v', `unsupported version ${JSON.stringify(json.v)}`);
-  if (!isObject(json.options)) bad('/options', 'must be an object');
+  if (!isRecord(json.options)) bad('/options', 'must be an object');
   const options = resolveOptions(json.options as DeciderOptions, ErrorCode.MODEL_INVALID, 'decider state: /options');
   const long = savedRing(json.long, '/long', options.window, bad);
   const short = savedRing(json.short, '/short', options.shortWindow, bad);
@@ -305,7 +306,7 @@ class GaussianDecider implements Decider {
 }
 
 function resolveOptions(options: DeciderOptions, code: ErrorCode, where: string): Required<DeciderOptions> {
-  if (!isObject(options)) throw new SluiceError(code, `${where}: must be an object`);
+  if (!isRecord(options)) throw new SluiceError(code, `${where}: must be an object`);
   const known = new Set(Object.keys(DECIDER_DEFAULTS));
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new SluiceError(code, `${where}: unknown option '${key}'`, { details: { option: key } });
@@ -334,7 +335,7 @@ function resolveOptions(options: DeciderOptions, code: ErrorCode, where: string)
 }
 
 function savedRing(r: unknown, path: string, max: number, bad: (path: string, reason: string) => never): SavedRing {
-  if (!isObject(r)) return bad(path, 'must be an object');
+  if (!isRecord(r)) return bad(path, 'must be an object');
   const v = r.values;
   if (!Array.isArray(v) || v.length > max) return bad(`${path}/values`, `must be an array of at most ${max} numbers`);
   v.forEach((x: unknown, i) => {
@@ -352,6 +353,3 @@ function savedRing(r: unknown, path: string, max: number, bad: (path: string, re
   return { values: v as number[], sum: r.sum as number, sumSq: r.sumSq as number, sinceExact: since as number };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

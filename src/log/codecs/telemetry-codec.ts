@@ -37,7 +37,8 @@
 import { type Codec, decodeError, describe, encodeError } from './codec.ts';
 import { ByteReader, ByteWriter, ReadFailure, StringCache } from './binary.ts';
 import { BlockCache } from './block-cache.ts';
-import { type Telemetry, type TelemetryValidationOptions, fieldPath, isRecord, telemetryValidator } from './telemetry.ts';
+import { isRecord } from '../../util/is-record.ts';
+import { type Telemetry, type TelemetryValidationOptions, fieldPath, telemetryValidator } from './telemetry.ts';
 import { withValidation } from './validation.ts';
 import { readMetrics, writeMetrics } from './metrics-section.ts';
 

@@ -9,6 +9,7 @@
  * strings that passed their checks under its limits: a repeat costs one comparison instead of the
  * length and Unicode checks. The memory is bounded ({@link MEMO_SLOTS} positions).
  */
+import { isRecord } from '../../util/is-record.ts';
 import type { TelemetryLimits } from './telemetry.ts';
 
 /** Positions of metric names and tags remembered (later positions are checked every time). */
@@ -32,15 +33,15 @@ export class TelemetryScreen {
 
   /** True when `value` certainly meets the contract, apart from the skew of its `ts`. */
   passes(value: unknown): value is { readonly ts: number } {
-    if (!isObject(value)) return false;
+    if (!isRecord(value)) return false;
     for (const key in value) if (!isField(key)) return false;
     const { deviceId, ts, metrics, seq, tags } = value as Record<string, unknown>;
     const limits = this.#limits;
     if (typeof deviceId !== 'string' || deviceId === '' || deviceId.length > limits.maxDeviceIdLength || !deviceId.isWellFormed()) return false;
     if (!Number.isSafeInteger(ts)) return false;
     if (seq !== undefined && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) return false;
-    if (!isObject(metrics) || !this.#metricsPass(metrics)) return false;
-    return tags === undefined || (isObject(tags) && this.#tagsPass(tags));
+    if (!isRecord(metrics) || !this.#metricsPass(metrics)) return false;
+    return tags === undefined || (isRecord(tags) && this.#tagsPass(tags));
   }
 
   #metricsPass(metrics: Record<string, unknown>): boolean {
@@ -77,10 +78,6 @@ export class TelemetryScreen {
     }
     return n <= this.#limits.maxTags;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function goodString(s: string, max: number, allowEmpty: boolean): boolean {

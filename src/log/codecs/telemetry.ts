@@ -4,6 +4,7 @@
  */
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import { describe } from './codec.ts';
+import { isRecord } from '../../util/is-record.ts';
 import { isField, TelemetryScreen } from './telemetry-screen.ts';
 import { type Validator, validationError } from './validation.ts';
 
@@ -168,7 +169,3 @@ export function fieldPath(parent: string, name: string): string {
   return IDENTIFIER.test(name) ? `${parent}.${name}` : `${parent}[${JSON.stringify(name)}]`;
 }
 
-/** True for a non-null, non-array object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
