@@ -134,3 +134,60 @@ test('SendPipeline hands out offsets in batch order only', async () => {
   assert.throws(() => p.retireSettled(), /boom/);
   assert.equal(p.inFlight, 3);
 });
+
+/** A log whose consumers' commits wait for `gate` (each one) and then commit or throw `failure`. */
+function commitGatedLog(log: Log, gate: Promise<void>, failure: Error | null) {
+  let commits = 0;
+  const gated: Log = {
+    backend: log.backend,
+    admin: log.admin,
+    producer: (options) => log.producer(options),
+    consumer: (options) =>
+      new Proxy(log.consumer(options), {
+        get(target, name, receiver) {
+          if (name !== 'commit') {
+            const value = Reflect.get(target, name, receiver) as unknown;
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          }
+          return async (...args: Parameters<typeof target.commit>) => {
+            commits++;
+            await gate;
+            if (failure !== null) throw failure;
+            return target.commit(...args);
+          };
+        },
+      }),
+    close: () => log.close(),
+  };
+  return { gated, commits: () => commits };
+}
+
+test('offsets are committed in the background: a slow commit does not hold up processing', async (t) => {
+  const log = await freshLog(t);
+  await createTopics(log, { in: 1, out: 1 });
+  const release = deferred();
+  const { gated, commits } = commitGatedLog(log, release.promise, null);
+  const a = await run(app(), { log: gated, applicationId: 'pl3', maxBatchRecords: 2, commitIntervalMs: 0 });
+  await produce(log, input.slice(0, 2));
+  await eventually(() => commits() === 1, { message: 'the first commit started' });
+  // With that commit still in flight, the rest is processed and produced.
+  await produce(log, input.slice(2));
+  const out = await readTopic(log, 'out', 10);
+  assert.deepEqual(out.map((r) => JSON.parse(text(r.value)) as number), input.map((_, i) => i * 10));
+  assert.equal(commits(), 1, 'one commit at a time');
+  assert.equal(await committedOffset(log, 'pl3'), null, 'nothing committed yet');
+  release.resolve();
+  await eventually(async () => (await committedOffset(log, 'pl3')) === 10);
+  await a.close();
+});
+
+test('a commit that fails in the background stops the application with its error', async (t) => {
+  const log = await freshLog(t);
+  await createTopics(log, { in: 1, out: 1 });
+  await produce(log, input);
+  const { gated } = commitGatedLog(log, Promise.resolve(), new Error('commit refused: disk full'));
+  const a = await run(app(), { log: gated, applicationId: 'pl4', maxBatchRecords: 2, commitIntervalMs: 0 });
+  await assert.rejects(a.stopped(), /disk full/);
+  assert.equal(a.state, 'failed');
+  assert.equal(await committedOffset(log, 'pl4'), null);
+});

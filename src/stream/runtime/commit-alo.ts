@@ -8,11 +8,14 @@
  * of every batch since the previous commit point. The pipeline makes them committable only once
  * that push and every earlier one are acknowledged, so an offset is committed only after the
  * outputs and the state changes of the records before it are durable. Committable offsets are
- * committed at the next commit point (when idle, before a revocation and on close: at once, after
- * waiting for everything in flight).
+ * committed at the next commit point, in the background: the loop goes on polling and processing
+ * while the log writes the commit (one commit at a time; a commit point that finds one in flight
+ * leaves its offsets to the next). When idle, the background commit first waits for everything in
+ * flight; before a revocation and on close the loop waits for it and commits everything at once.
  *
  * If a send fails, the application stops; what was committable before the failed push is
- * committed, nothing after it (re-processed on restart: duplicates, never losses). If processing
+ * committed, nothing after it (re-processed on restart: duplicates, never losses). A send or
+ * commit that fails in the background stops the application at the next batch. If processing
  * fails, the batches before the failed one are committed (see {@link AtLeastOnceCommitter.salvage}).
  */
 import type { ProducerRecord } from '../../log/types.ts';
@@ -29,6 +32,10 @@ export class AtLeastOnceCommitter implements Committer {
   readonly #offsets = new OffsetMap();
   #batches: BatchInfo[] = [];
   #lastCommit = performance.now();
+  /** The background commit in flight, if any. */
+  #committing: Promise<void> | null = null;
+  /** What made the last background commit fail (thrown at the next batch). */
+  #failure: { readonly error: unknown } | null = null;
 
   constructor(ctx: CommitContext, delivery: PipelinedDelivery, maxInFlightBatches: number) {
     this.#ctx = ctx;
@@ -37,21 +44,19 @@ export class AtLeastOnceCommitter implements Committer {
   }
 
   async add(batch: ProcessedBatch): Promise<void> {
+    if (this.#failure !== null) throw this.#failure.error;
     this.#offsets.add(batch.offsets);
     if (batch.info.records > 0) this.#batches.push(batch.info);
     const idle = batch.info.records === 0;
     const due = idle || performance.now() - this.#lastCommit >= this.#ctx.commitIntervalMs;
     await this.#push(batch.outputs, due);
-    if (idle) {
-      await this.#pipeline.drain();
-      await this.#commit();
-      return;
-    }
     this.#pipeline.retireSettled();
-    if (due) await this.#commit();
+    if (due) this.#commitInBackground(idle);
   }
 
   async commitAll(): Promise<void> {
+    await this.#committing;
+    if (this.#failure !== null) throw this.#failure.error;
     await this.#push([], true);
     await this.#pipeline.drain();
     await this.#commit();
@@ -65,6 +70,7 @@ export class AtLeastOnceCommitter implements Committer {
    */
   async salvage(): Promise<void> {
     this.#ctx.collector.take();
+    await this.#committing;
     await this.#push([], true).catch(() => {});
     await this.#pipeline.drain().catch(() => {});
     await this.#commit().catch(() => {});
@@ -84,6 +90,28 @@ export class AtLeastOnceCommitter implements Committer {
     if (commitPoint) this.#batches = [];
     await this.#pipeline.waitForRoom();
     this.#pipeline.push(records, offsets, batches);
+  }
+
+  /**
+   * Commits what is committable, without holding up the loop; with `settle`, once every push so far
+   * is acknowledged. Does nothing while a commit is in flight (its successor takes the offsets).
+   */
+  #commitInBackground(settle: boolean): void {
+    if (this.#committing !== null) return;
+    if (!settle && !this.#pipeline.hasAcknowledged) return;
+    this.#committing = (async () => {
+      try {
+        if (settle) {
+          await this.#pipeline.settled();
+          this.#pipeline.retireSettled();
+        }
+        await this.#commit();
+      } catch (error) {
+        this.#failure ??= { error };
+      } finally {
+        this.#committing = null;
+      }
+    })();
   }
 
   /** Commits the offsets made committable (acknowledged, in order) since the last commit. */

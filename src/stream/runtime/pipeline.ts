@@ -86,12 +86,15 @@ export class SendPipeline {
     while (this.#queue.length > 0 && this.#queue[0]!.settled) this.#retire();
   }
 
-  /** Waits until fewer than `maxInFlight` batches are in flight (backpressure); throws a failed send's error. */
+  /**
+   * Waits until fewer than `maxInFlight` batches are in flight (backpressure); throws a failed send's
+   * error. (Each wait retires only settled batches: a background commit may retire some meanwhile.)
+   */
   async waitForRoom(): Promise<void> {
     this.retireSettled();
     while (this.#queue.length >= this.#maxInFlight) {
       await this.#queue[0]!.ack;
-      this.#retire();
+      this.retireSettled();
     }
   }
 
@@ -99,8 +102,13 @@ export class SendPipeline {
   async drain(): Promise<void> {
     while (this.#queue.length > 0) {
       await this.#queue[0]!.ack;
-      this.#retire();
+      this.retireSettled();
     }
+  }
+
+  /** Resolves once every batch pushed so far is settled (acknowledged or failed); retires nothing. */
+  async settled(): Promise<void> {
+    await this.#queue.at(-1)?.ack;
   }
 
   /** Hands out the committable offsets and their batches, and starts over. */
