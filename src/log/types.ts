@@ -18,6 +18,13 @@ export interface LogRecord {
   readonly key: Uint8Array | null;
   readonly value: Uint8Array;
   readonly headers: RecordHeaders;
+  /**
+   * When the log appended the record, in milliseconds since the epoch with a fraction (the embedded
+   * backend: the time its writer inserted the record's batch, right before the commit; undefined
+   * for batches written before the log kept it, and on Kafka, where a topic with
+   * `message.timestamp.type=LogAppendTime` puts the append time in `timestamp` instead).
+   */
+  readonly appendedAt?: number | undefined;
 }
 
 /** A record handed to a producer. */

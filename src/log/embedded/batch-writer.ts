@@ -21,22 +21,27 @@ export class BatchWriter {
     this.#groups = new GroupCoordinator(db, clock);
     this.#endOffset = db.prepare('SELECT end_offset FROM partitions WHERE topic_id = ? AND partition = ?');
     this.#insertBatch = db.prepare(
-      'INSERT INTO batches (topic_id, partition, base_offset, last_offset, min_ts, max_ts, bytes, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO batches (topic_id, partition, base_offset, last_offset, min_ts, max_ts, bytes, data, appended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#advance = db.prepare('UPDATE partitions SET end_offset = ?, bytes = bytes + ? WHERE topic_id = ? AND partition = ?');
     this.#epoch = db.prepare('SELECT epoch FROM producers WHERE transactional_id = ?');
   }
 
-  /** Appends every partition's batches and commits a transaction's or a consumer's offsets; returns base offsets. */
+  /**
+   * Appends every partition's batches and commits a transaction's or a consumer's offsets; returns
+   * base offsets. The batches' append time is the wall clock now (sub-millisecond), right before
+   * the caller commits.
+   */
   apply(request: Pick<AppendRequest, 'appends' | 'transaction' | 'commits'>): number[] {
     if (request.transaction !== null) this.#assertNotFenced(request.transaction);
+    const appendedAt = performance.timeOrigin + performance.now();
     const bases = request.appends.map((a) => {
       const row = this.#endOffset.get(a.topicId, a.partition) as { end_offset: number } | undefined;
       if (row === undefined) throw unknownTopic(a.topic);
       let offset = row.end_offset;
       let bytes = 0;
       for (const b of a.batches) {
-        this.insert(a.topicId, a.partition, offset, offset + b.count - 1, b);
+        this.insert(a.topicId, a.partition, offset, offset + b.count - 1, b, appendedAt);
         offset += b.count;
         bytes += b.blob.byteLength;
       }
@@ -48,9 +53,9 @@ export class BatchWriter {
     return bases;
   }
 
-  /** Inserts one batch row as is (compaction uses it to keep original offsets). */
-  insert(topicId: number, partition: number, baseOffset: number, lastOffset: number, batch: Omit<EncodedBatch, 'count'>): void {
-    this.#insertBatch.run(topicId, partition, baseOffset, lastOffset, batch.minTs, batch.maxTs, batch.blob.byteLength, batch.blob);
+  /** Inserts one batch row as is (compaction uses it to keep original offsets); `appendedAt` null: not known. */
+  insert(topicId: number, partition: number, baseOffset: number, lastOffset: number, batch: Omit<EncodedBatch, 'count'>, appendedAt: number | null): void {
+    this.#insertBatch.run(topicId, partition, baseOffset, lastOffset, batch.minTs, batch.maxTs, batch.blob.byteLength, batch.blob, appendedAt);
   }
 
   #assertNotFenced({ transactionalId, epoch }: TransactionCommit): void {

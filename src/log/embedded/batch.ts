@@ -128,7 +128,7 @@ function corrupt(where: string, reason: string): SluiceError {
  */
 export function decodeBatch(
   blob: Uint8Array,
-  meta: { readonly topic: string; readonly partition: number; readonly baseOffset: number },
+  meta: { readonly topic: string; readonly partition: number; readonly baseOffset: number; readonly appendedAt?: number | undefined },
   fromOffset: number,
   limit: number,
   out: LogRecord[],
@@ -140,7 +140,7 @@ export function decodeBatch(
   const view = new DataView(blob.buffer, blob.byteOffset, size);
   const count = view.getUint32(2, true);
   if (checksum(blob) !== view.getUint32(6, true)) throw corrupt(where, 'CRC mismatch');
-  const { topic, partition, baseOffset } = meta;
+  const { topic, partition, baseOffset, appendedAt } = meta;
   const memory = blob.buffer;
   const base = blob.byteOffset;
   /** A view of `length` bytes at `at`, which must lie inside the blob. */
@@ -185,7 +185,7 @@ export function decodeBatch(
         headers = h;
       }
       const key = keyLength >= 0 ? slice(keyAt, keyLength) : null;
-      const record = { topic, partition, offset, timestamp, key, value: slice(valueAt, valueLength), headers };
+      const record = { topic, partition, offset, timestamp, key, value: slice(valueAt, valueLength), headers, appendedAt };
       if (added < limit) {
         out.push(record);
         added++;

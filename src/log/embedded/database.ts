@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS batches (
   min_ts INTEGER NOT NULL,
   max_ts INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
-  data BLOB NOT NULL
+  data BLOB NOT NULL,
+  appended_at REAL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS batches_by_last_offset ON batches (topic_id, partition, last_offset);
 CREATE TABLE IF NOT EXISTS group_offsets (
@@ -87,10 +88,13 @@ export function openDatabase(dir: string, busyTimeoutMs: number): DatabaseSync {
     db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
-    // Checkpoints are the checkpoint thread's job; after one, a WAL that grew is cut back to 64 MiB.
+    // Checkpoints are the housekeeping thread's job; after one, a WAL that grew is cut back to 64 MiB.
     db.exec('PRAGMA wal_autocheckpoint = 0');
     db.exec('PRAGMA journal_size_limit = 67108864');
-    withWriteTransaction(db, () => db.exec(SCHEMA));
+    withWriteTransaction(db, () => {
+      db.exec(SCHEMA);
+      addMissingColumns(db);
+    });
     return db;
   } catch (error) {
     if (error instanceof SluiceError) throw error;
@@ -99,6 +103,15 @@ export function openDatabase(dir: string, busyTimeoutMs: number): DatabaseSync {
       details: { dir },
     });
   }
+}
+
+/**
+ * Brings a database made by an earlier version up to the current schema: `batches.appended_at`
+ * (added later; batches from before it have none).
+ */
+function addMissingColumns(db: DatabaseSync): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('batches') as { name: string }[];
+  if (!columns.some((c) => c.name === 'appended_at')) db.exec('ALTER TABLE batches ADD COLUMN appended_at REAL');
 }
 
 /**

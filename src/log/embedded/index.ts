@@ -12,7 +12,6 @@ import { EmbeddedConsumer } from './consumer.ts';
 import { AppendSignal, type EmbeddedContext } from './context.ts';
 import { openDatabase } from './database.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
-import { Maintenance } from './maintenance.ts';
 import { PartitionLog } from './partition-log.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { TopicCatalog } from './topics.ts';
@@ -23,7 +22,7 @@ export const EMBEDDED_DEFAULTS = {
   dir: DEFAULT_EMBEDDED_DIR,
   /** How long a writer waits for another process holding the write lock. */
   busyTimeoutMs: 10_000,
-  /** How often retention and compaction run. */
+  /** How often retention and compaction run (on the housekeeping thread of each process that writes). */
   maintenanceIntervalMs: 1_000,
 } as const;
 
@@ -44,15 +43,13 @@ class EmbeddedLog implements Log {
   readonly admin: Admin;
   readonly #ctx: EmbeddedContext;
   readonly #clients = new Set<{ close(): Promise<void> }>();
-  readonly #maintenance: Maintenance;
-  readonly #timer: NodeJS.Timeout;
   #closed = false;
 
   constructor(config: EmbeddedLogConfig) {
     const dir = resolve(config.dir ?? EMBEDDED_DEFAULTS.dir);
     const db = openDatabase(dir, EMBEDDED_DEFAULTS.busyTimeoutMs);
     // Appends and offset commits are the writer thread's (fsynced per acks). What this connection
-    // writes — heartbeats, group membership, topic metadata, maintenance — need not wait for an
+    // writes — heartbeats, group membership, topic metadata — need not wait for an
     // fsync on the caller's thread: safe against a process crash, and made durable by the next
     // fsync of the shared write-ahead log.
     db.exec('PRAGMA synchronous = NORMAL');
@@ -61,21 +58,10 @@ class EmbeddedLog implements Log {
     const log = new PartitionLog(db);
     let appended = signals.get(dir);
     if (appended === undefined) signals.set(dir, (appended = new AppendSignal(dir)));
-    const writer = new Writer({ dir, busyTimeoutMs: EMBEDDED_DEFAULTS.busyTimeoutMs });
+    const writer = new Writer({ dir, busyTimeoutMs: EMBEDDED_DEFAULTS.busyTimeoutMs, maintenanceIntervalMs: EMBEDDED_DEFAULTS.maintenanceIntervalMs });
     this.#ctx = { dir, db, topics, log, groups: new GroupCoordinator(db, clock), writer, clock, appended };
     this.admin = new EmbeddedAdmin(this.#ctx, () => this.#closed);
-    this.#maintenance = new Maintenance(db, topics, clock);
-    this.#timer = setInterval(() => this.#maintain(), EMBEDDED_DEFAULTS.maintenanceIntervalMs);
-    this.#timer.unref();
     appended.acquire();
-  }
-
-  #maintain(): void {
-    try {
-      this.#maintenance.run();
-    } catch {
-      // Another process holding the write lock for long only delays maintenance to the next pass.
-    }
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -95,7 +81,6 @@ class EmbeddedLog implements Log {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
     for (const client of [...this.#clients]) await client.close();
     await this.#ctx.writer.close();
     this.#ctx.db.close();

@@ -1,6 +1,9 @@
 /**
- * Retention and compaction of the embedded log, run on a timer by every open log (each pass is one
- * write transaction per partition, so passes from several processes don't conflict).
+ * Retention and compaction of the embedded log, run on a timer by the housekeeping thread of every
+ * process that writes to the log (housekeeping-thread.ts). Each pass works in short write
+ * transactions — at most RETENTION_BATCHES_PER_TRANSACTION deletions or COMPACTION_CHUNK_BYTES of
+ * rewritten batches each — so other writers (in any process) never wait long for the write lock,
+ * and passes from several processes don't conflict.
  *
  * - Retention (`delete` policy): whole batches leave from the head of a partition while their
  *   newest timestamp is older than `retentionMs`, or while the partition, without them, still
@@ -8,7 +11,11 @@
  * - Compaction (`compact` policy), as Kafka's log cleaner: once at least half of a partition's
  *   bytes were written since it was last cleaned, only the latest record of each key is kept
  *   (unkeyed records are kept), rewritten into batches that keep their original offsets, so
- *   offsets stay stable and consumers just see gaps.
+ *   offsets stay stable and consumers just see gaps. The latest offset of each key comes from one
+ *   read of the partition up to its end; then the batches are rewritten chunk by chunk. Dropping a
+ *   record older than its key's latest is always safe, whatever another process did meanwhile: no
+ *   one ever removes the latest record of a key. A chunk whose batches another process rewrote
+ *   meanwhile is left alone (its records were compacted there).
  * Freed pages go back to the file system (incremental vacuum) and the WAL is truncated, so the
  * directory really shrinks — once free pages make up a quarter of the file: fewer are reused by
  * later appends anyway, and giving each pass's few pages back would move as many pages from the
@@ -24,6 +31,12 @@ import type { TopicCatalog, TopicRow } from './topics.ts';
 
 /** Records per rewritten batch during compaction. */
 const COMPACTED_BATCH_RECORDS = 4096;
+/** Most stored bytes one compaction transaction rewrites. */
+const COMPACTION_CHUNK_BYTES = 512 * 1024;
+/** Most batches one retention transaction deletes. */
+const RETENTION_BATCHES_PER_TRANSACTION = 256;
+/** Most free pages one incremental vacuum step gives back (4 MiB of 4 KiB pages). */
+const VACUUM_PAGES_PER_STEP = 1024;
 
 interface PartitionRow {
   partition: number;
@@ -39,6 +52,11 @@ interface StoredBatch {
   last_offset: number;
   max_ts: number;
   bytes: number;
+}
+
+/** A batch as compaction's scan saw it: its keyed records' keys and offsets. */
+interface ScannedBatch extends StoredBatch {
+  readonly keys: readonly (readonly [string, number])[];
 }
 
 /** What one maintenance pass reclaimed. */
@@ -57,6 +75,7 @@ export class Maintenance {
   readonly #dirtyBytes: StatementSync;
   /** Space was freed but the WAL could not be truncated yet. */
   #truncatePending = false;
+  readonly #sleeper = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(db: DatabaseSync, topics: TopicCatalog, clock: () => number) {
     this.#db = db;
@@ -77,7 +96,8 @@ export class Maintenance {
       else if (config.retentionMs !== null || config.retentionBytes !== null) batchesDeleted += this.#retainTopic(topic);
     }
     if (batchesDeleted + recordsCompacted > 0 && this.#mostlyFree()) {
-      this.#db.exec('PRAGMA incremental_vacuum');
+      const vacuum = this.#db.prepare(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_STEP})`);
+      while (this.#freePages() > 0) vacuum.all();
       this.#truncatePending = true;
     }
     // Truncating the WAL fails (busy) while another connection reads or writes; retry each pass.
@@ -90,9 +110,13 @@ export class Maintenance {
 
   /** True when at least a quarter of the database's pages are free. */
   #mostlyFree(): boolean {
-    const { freelist_count: free } = this.#db.prepare('PRAGMA freelist_count').get() as { freelist_count: number };
+    const free = this.#freePages();
     const { page_count: pages } = this.#db.prepare('PRAGMA page_count').get() as { page_count: number };
     return free > 0 && free * 4 >= pages;
+  }
+
+  #freePages(): number {
+    return (this.#db.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count;
   }
 
   #partitions(topic: TopicRow): PartitionRow[] {
@@ -113,28 +137,35 @@ export class Maintenance {
       // A read-only look first, so that an idle pass never takes the write lock.
       const oldest = this.#oldestBatchMaxTs.get(topic.id, p.partition) as { max_ts: number } | undefined;
       if (oldest === undefined || (oldest.max_ts >= cutoff && (retentionBytes === null || p.bytes <= retentionBytes))) continue;
-      deleted += withWriteTransaction(this.#db, () => {
-        const batches = this.#batches(topic, p.partition);
-        let size = batches.reduce((s, b) => s + b.bytes, 0);
-        let drop = 0;
-        while (drop < batches.length) {
-          const b = batches[drop]!;
-          const tooOld = b.max_ts < cutoff;
-          const tooBig = retentionBytes !== null && size - b.bytes >= retentionBytes;
-          if (!tooOld && !tooBig) break;
-          size -= b.bytes;
-          drop++;
-        }
-        if (drop === 0) return 0;
-        this.#deleteBatches(batches.slice(0, drop));
-        const start = drop < batches.length ? batches[drop]!.base_offset : p.end_offset;
-        this.#db
-          .prepare('UPDATE partitions SET start_offset = ?, bytes = ? WHERE topic_id = ? AND partition = ?')
-          .run(start, size, topic.id, p.partition);
-        return drop;
-      });
+      for (;;) {
+        const dropped = this.#writeSpaced(() => this.#retainSome(topic, p.partition, cutoff, retentionBytes));
+        deleted += dropped;
+        if (dropped < RETENTION_BATCHES_PER_TRANSACTION) break;
+      }
     }
     return deleted;
+  }
+
+  /** Deletes up to RETENTION_BATCHES_PER_TRANSACTION batches from the head that the policy lets go; returns how many. */
+  #retainSome(topic: TopicRow, partition: number, cutoff: number, retentionBytes: number | null): number {
+    const p = this.#partitions(topic).find((q) => q.partition === partition);
+    if (p === undefined) return 0;
+    const batches = this.#batches(topic, partition);
+    let size = batches.reduce((s, b) => s + b.bytes, 0);
+    let drop = 0;
+    while (drop < batches.length && drop < RETENTION_BATCHES_PER_TRANSACTION) {
+      const b = batches[drop]!;
+      const tooOld = b.max_ts < cutoff;
+      const tooBig = retentionBytes !== null && size - b.bytes >= retentionBytes;
+      if (!tooOld && !tooBig) break;
+      size -= b.bytes;
+      drop++;
+    }
+    if (drop === 0) return 0;
+    this.#deleteBatches(batches.slice(0, drop));
+    const start = drop < batches.length ? batches[drop]!.base_offset : p.end_offset;
+    this.#db.prepare('UPDATE partitions SET start_offset = ?, bytes = ? WHERE topic_id = ? AND partition = ?').run(start, size, topic.id, partition);
+    return drop;
   }
 
   #deleteBatches(batches: readonly StoredBatch[]): void {
@@ -144,13 +175,7 @@ export class Maintenance {
 
   #compactTopic(topic: TopicRow): number {
     let removed = 0;
-    for (const p of this.#partitions(topic)) {
-      if (!this.#dirty(topic, p)) continue;
-      removed += withWriteTransaction(this.#db, () => {
-        const current = this.#partitions(topic).find((q) => q.partition === p.partition);
-        return current !== undefined && this.#dirty(topic, current) ? this.#compactPartition(topic, current) : 0;
-      });
-    }
+    for (const p of this.#partitions(topic)) if (this.#dirty(topic, p)) removed += this.#compactPartition(topic, p);
     return removed;
   }
 
@@ -161,38 +186,119 @@ export class Maintenance {
   }
 
   #compactPartition(topic: TopicRow, p: PartitionRow): number {
-    const batches = this.#batches(topic, p.partition);
-    const records: LogRecord[] = [];
-    const blob = this.#db.prepare('SELECT data FROM batches WHERE rowid = ?');
+    const end = p.end_offset;
+    const { batches, latest } = this.#scan(topic, p.partition, end);
+    // Chunks of consecutive batches; only those holding a record older than its key's latest are rewritten.
+    const chunks: ScannedBatch[][] = [];
+    let chunkBytes = COMPACTION_CHUNK_BYTES;
     for (const b of batches) {
-      const { data } = blob.get(b.id) as { data: Uint8Array };
-      decodeBatch(data, { topic: topic.name, partition: p.partition, baseOffset: b.base_offset }, 0, Number.MAX_SAFE_INTEGER, records);
+      if (chunkBytes >= COMPACTION_CHUNK_BYTES) {
+        chunks.push([]);
+        chunkBytes = 0;
+      }
+      chunks.at(-1)!.push(b);
+      chunkBytes += b.bytes;
     }
-    const latest = new Map<string, number>();
-    for (const r of records) if (r.key !== null) latest.set(Buffer.from(r.key).toString('latin1'), r.offset);
-    const kept = records.filter((r) => r.key === null || latest.get(Buffer.from(r.key).toString('latin1')) === r.offset);
-    const removed = records.length - kept.length;
-    if (removed === 0) {
-      this.#markCleaned(topic, p.partition, p.end_offset, p.bytes);
-      return 0;
+    const obsolete = (b: ScannedBatch): boolean => b.keys.some(([key, offset]) => offset < latest.get(key)!);
+    let removed = 0;
+    for (const chunk of chunks) {
+      if (!chunk.some(obsolete)) continue;
+      removed += this.#writeSpaced(() => this.#rewrite(topic, p.partition, chunk, latest));
     }
-    this.#deleteBatches(batches);
-    let bytes = 0;
-    for (let i = 0; i < kept.length; i += COMPACTED_BATCH_RECORDS) {
-      const chunk = kept.slice(i, i + COMPACTED_BATCH_RECORDS);
-      const base = chunk[0]!.offset;
-      const encoded = encodeBatch(chunk, { offsetDeltas: chunk.map((r) => r.offset - base) });
-      const timestamps = chunk.map((r) => r.timestamp);
-      this.#writer.insert(topic.id, p.partition, base, chunk[chunk.length - 1]!.offset, { minTs: Math.min(...timestamps), maxTs: Math.max(...timestamps), blob: encoded });
-      bytes += encoded.byteLength;
-    }
-    this.#markCleaned(topic, p.partition, p.end_offset, bytes);
+    this.#writeSpaced(() => this.#markCleaned(topic, p.partition, end));
     return removed;
   }
 
-  #markCleaned(topic: TopicRow, partition: number, cleanedOffset: number, bytes: number): void {
-    this.#db
-      .prepare('UPDATE partitions SET cleaned_offset = ?, bytes = ? WHERE topic_id = ? AND partition = ?')
-      .run(cleanedOffset, bytes, topic.id, partition);
+  /**
+   * One read of the partition's batches before `end`: each batch with the keys (and offsets) of its
+   * keyed records, and the offset of the latest record of every key.
+   */
+  #scan(topic: TopicRow, partition: number, end: number): { batches: ScannedBatch[]; latest: Map<string, number> } {
+    const latest = new Map<string, number>();
+    const batches: ScannedBatch[] = [];
+    const rows = this.#db.prepare(
+      'SELECT rowid AS id, base_offset, last_offset, max_ts, bytes, data FROM batches WHERE topic_id = ? AND partition = ? AND last_offset < ? ORDER BY last_offset',
+    );
+    for (const row of rows.iterate(topic.id, partition, end) as IterableIterator<StoredBatch & { data: Uint8Array }>) {
+      const records: LogRecord[] = [];
+      decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, 0, Number.MAX_SAFE_INTEGER, records);
+      const keys: [string, number][] = [];
+      for (const r of records) {
+        if (r.key === null) continue;
+        const key = keyString(r.key);
+        latest.set(key, r.offset);
+        keys.push([key, r.offset]);
+      }
+      batches.push({ id: row.id, base_offset: row.base_offset, last_offset: row.last_offset, max_ts: row.max_ts, bytes: row.bytes, keys });
+    }
+    return { batches, latest };
   }
+
+  /**
+   * Runs `fn` in a write transaction, then sleeps as long as the transaction took (at least 1 ms),
+   * so that the writers of every process get the lock at least half of the time during a pass.
+   */
+  #writeSpaced<T>(fn: () => T): T {
+    const started = performance.now();
+    try {
+      return withWriteTransaction(this.#db, fn);
+    } finally {
+      Atomics.wait(this.#sleeper, 0, 0, Math.max(1, performance.now() - started));
+    }
+  }
+
+  /**
+   * Rewrites one chunk of consecutive batches without the records older than their key's latest;
+   * returns how many records it removed. Leaves the chunk alone when another process rewrote any of
+   * its batches meanwhile, or when it would remove nothing.
+   */
+  #rewrite(topic: TopicRow, partition: number, chunk: readonly StoredBatch[], latest: ReadonlyMap<string, number>): number {
+    const blob = this.#db.prepare('SELECT data, appended_at FROM batches WHERE rowid = ? AND base_offset = ? AND last_offset = ?');
+    const records: LogRecord[] = [];
+    for (const b of chunk) {
+      const row = blob.get(b.id, b.base_offset, b.last_offset) as { data: Uint8Array; appended_at: number | null } | undefined;
+      if (row === undefined) return 0;
+      decodeBatch(row.data, { topic: topic.name, partition, baseOffset: b.base_offset, appendedAt: row.appended_at ?? undefined }, 0, Number.MAX_SAFE_INTEGER, records);
+    }
+    const kept = records.filter((r) => r.key === null || r.offset >= (latest.get(keyString(r.key)) ?? r.offset));
+    const removed = records.length - kept.length;
+    if (removed === 0) return 0;
+    this.#deleteBatches(chunk);
+    let bytes = 0;
+    for (let i = 0; i < kept.length; i += COMPACTED_BATCH_RECORDS) {
+      const part = kept.slice(i, i + COMPACTED_BATCH_RECORDS);
+      const base = part[0]!.offset;
+      const encoded = encodeBatch(part, { offsetDeltas: part.map((r) => r.offset - base) });
+      const timestamps = part.map((r) => r.timestamp);
+      this.#writer.insert(topic.id, partition, base, part[part.length - 1]!.offset, { minTs: Math.min(...timestamps), maxTs: Math.max(...timestamps), blob: encoded }, latestAppend(part));
+      bytes += encoded.byteLength;
+    }
+    const freed = chunk.reduce((n, b) => n + b.bytes, 0) - bytes;
+    this.#db.prepare('UPDATE partitions SET bytes = bytes - ? WHERE topic_id = ? AND partition = ?').run(freed, topic.id, partition);
+    return removed;
+  }
+
+  #markCleaned(topic: TopicRow, partition: number, cleanedOffset: number): void {
+    this.#db
+      .prepare('UPDATE partitions SET cleaned_offset = MAX(cleaned_offset, ?) WHERE topic_id = ? AND partition = ?')
+      .run(cleanedOffset, topic.id, partition);
+  }
+}
+
+/**
+ * The append time of a compacted batch: that of the newest batch its records came from (so no
+ * record reads as appended earlier than it was), or null when one of them has none.
+ */
+function latestAppend(records: readonly LogRecord[]): number | null {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const r of records) {
+    if (r.appendedAt === undefined) return null;
+    latest = Math.max(latest, r.appendedAt);
+  }
+  return latest;
+}
+
+/** A key's bytes as a Map key. */
+function keyString(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }

@@ -7,6 +7,7 @@ import { type TopicRow, unknownTopic } from './topics.ts';
 interface BatchRow {
   base_offset: number;
   data: Uint8Array;
+  appended_at: number | null;
 }
 
 /** Reads the batches of every partition. */
@@ -17,10 +18,10 @@ export class PartitionLog {
 
   constructor(db: DatabaseSync) {
     this.#fetch = db.prepare(
-      'SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ? ORDER BY last_offset',
+      'SELECT base_offset, data, appended_at FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ? ORDER BY last_offset',
     );
     this.#byTimestamp = db.prepare(
-      'SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND max_ts >= ? ORDER BY last_offset LIMIT 1',
+      'SELECT base_offset, data, appended_at FROM batches WHERE topic_id = ? AND partition = ? AND max_ts >= ? ORDER BY last_offset LIMIT 1',
     );
     this.#bounds = db.prepare('SELECT start_offset AS startOffset, end_offset AS endOffset FROM partitions WHERE topic_id = ? AND partition = ?');
   }
@@ -33,7 +34,7 @@ export class PartitionLog {
   read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[], rest: LogRecord[]): number {
     let added = 0;
     for (const row of this.#fetch.iterate(topic.id, partition, fromOffset) as IterableIterator<BatchRow>) {
-      added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, fromOffset, maxRecords - added, out, rest);
+      added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined }, fromOffset, maxRecords - added, out, rest);
       if (added >= maxRecords) break;
     }
     return added;
@@ -44,7 +45,7 @@ export class PartitionLog {
     const row = this.#byTimestamp.get(topic.id, partition, timestamp) as BatchRow | undefined;
     if (row === undefined) return null;
     const records: LogRecord[] = [];
-    decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, 0, Number.MAX_SAFE_INTEGER, records);
+    decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined }, 0, Number.MAX_SAFE_INTEGER, records);
     return records.find((r) => r.timestamp >= timestamp)?.offset ?? null;
   }
 

@@ -1,31 +1,45 @@
 /**
  * The writer thread of an embedded log: it owns a database connection and applies the append
  * requests of its process's producers (and its consumers' offset commits). Requests that queue up
- * while a commit is in flight are applied together in the next SQLite transaction (group commit:
- * one fsync for all of them), each inside a savepoint so that one failing request (say, a deleted
- * topic) doesn't undo the others. After a commit with appends it touches the append signal file
- * (context.ts) to wake other processes' consumers. Checkpoints are the checkpoint thread's job
- * (checkpoint-thread.ts), so they never delay an acknowledgement.
+ * while a commit is in flight are applied together in the next SQLite transaction (group commit),
+ * each inside a savepoint so that one failing request (say, a deleted topic) doesn't undo the
+ * others. After a commit with appends it touches the append signal file (context.ts) to wake other
+ * processes' consumers. Checkpoints are the housekeeping thread's job (housekeeping-thread.ts), so
+ * they never delay an acknowledgement.
+ *
+ * Durability without holding the write lock across the disk flush: the connection commits with
+ * `synchronous = NORMAL` (the commit is written to the WAL, not flushed), which releases SQLite's
+ * write lock at once; requests that asked for durability (`acks: 'all'`, offset commits,
+ * transaction commits) are acknowledged only after an fdatasync of the WAL file that started after
+ * their commit (one at a time, on libuv's thread pool, covering every commit before it: group
+ * fsync). With SQLite's own `synchronous = FULL` the lock stayed held during the flush, so one
+ * slow flush (tens of ms here, when a checkpoint's writes were queued on the disk) stalled every
+ * writer of every process. A reader may see a commit a moment before it is flushed — as a Kafka
+ * consumer sees records that are replicated but not yet on any disk; a power loss in between loses
+ * the commit and everything after it in the WAL, never an earlier one.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SluiceError } from '../../errors.ts';
 import type { AppendReply, AppendRequest } from './append-request.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { APPEND_SIGNAL_FILE } from './context.ts';
-import { isBusy, openDatabase } from './database.ts';
+import { DATABASE_FILE, isBusy, openDatabase } from './database.ts';
 
 /** What the writer thread is started with. */
 export interface WriterThreadData {
   readonly dir: string;
   readonly busyTimeoutMs: number;
+  /** How often the housekeeping thread runs retention and compaction. */
+  readonly maintenanceIntervalMs: number;
 }
 
 const { dir, busyTimeoutMs } = workerData as WriterThreadData;
 /** How long the thread sleeps between tries for the write lock another process holds. */
 const LOCK_RETRY_MS = 0.1;
 const db = openDatabase(dir, busyTimeoutMs);
+db.exec('PRAGMA synchronous = NORMAL');
 // From here on no SQLite busy handler: it sleeps 1, 2, 5, 10… ms between tries, which turns
 // another process's 1 ms commit into a 3–8 ms wait; beginWrite() tries every LOCK_RETRY_MS instead.
 db.exec('PRAGMA busy_timeout = 0');
@@ -33,9 +47,15 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const writer = new BatchWriter(db, Date.now);
 const port = parentPort!;
 const signalFile = join(dir, APPEND_SIGNAL_FILE);
+const walFile = join(dir, `${DATABASE_FILE}-wal`);
 const SIGNAL_BYTE = new Uint8Array(1);
 let queue: AppendRequest[] = [];
 let scheduled = false;
+/** The WAL file, opened after the first commit (which creates it); this connection keeps it from being deleted. */
+let walFd: number | null = null;
+/** Committed replies waiting for a flush that starts after their commit. */
+let unflushed: AppendReply[] = [];
+let flushing = false;
 
 port.on('message', (request: AppendRequest) => {
   queue.push(request);
@@ -53,7 +73,41 @@ function drain(): void {
   // Wakes consumers of other processes (context.ts), now that the commit is visible; before the
   // replies, so that a log closed right after its last append has signalled it.
   if (replies.some((r, i) => 'bases' in r && requests[i]!.appends.length > 0)) touchSignal();
-  for (const reply of replies) port.postMessage(reply);
+  for (const [i, reply] of replies.entries()) {
+    if ('bases' in reply && requests[i]!.durable) unflushed.push(reply);
+    else port.postMessage(reply);
+  }
+  if (unflushed.length > 0 && !flushing) flush();
+}
+
+/** Flushes the WAL, then acknowledges every reply committed before the flush began. */
+function flush(): void {
+  flushing = true;
+  const covered = unflushed;
+  unflushed = [];
+  const done = (error: Error | null): void => {
+    flushing = false;
+    for (const reply of covered) port.postMessage(error === null ? reply : { id: reply.id, error: describe(error) });
+    if (unflushed.length > 0) flush();
+  };
+  try {
+    walFd ??= openWal();
+    fdatasync(walFd, done);
+  } catch (error) {
+    done(error as Error);
+  }
+}
+
+/** Opens the WAL file and flushes the directory once, so that the file itself survives a power loss. */
+function openWal(): number {
+  const fd = openSync(walFile, 'r');
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+  return fd;
 }
 
 /** Opened, written and closed each time: a terminated thread leaves no descriptor behind. */
@@ -82,7 +136,6 @@ function beginWrite(): void {
 function applyAll(requests: readonly AppendRequest[]): AppendReply[] {
   const replies: AppendReply[] = [];
   try {
-    db.exec(requests.some((r) => r.durable) ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
     beginWrite();
     for (const request of requests) {
       db.exec('SAVEPOINT request');

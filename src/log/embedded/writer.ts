@@ -1,7 +1,8 @@
 /**
  * The caller's side of the writer thread (writer-thread.ts): sends encoded appends to it and
- * resolves with their base offsets. The thread, and the checkpoint thread beside it, start on the
- * first append; they keep the process alive only while appends are in flight.
+ * resolves with their base offsets. The thread, and the housekeeping thread beside it (checkpoints,
+ * retention and compaction), start on the first append or offset commit; they keep the process
+ * alive only while appends are in flight.
  */
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SluiceError } from '../../errors.ts';
@@ -15,7 +16,7 @@ export class Writer {
   readonly #data: WriterThreadData;
   readonly #pending = new Map<number, { resolve: (bases: number[]) => void; reject: (error: unknown) => void }>();
   #worker: Worker | null = null;
-  #checkpointer: Worker | null = null;
+  #housekeeper: Worker | null = null;
   #nextId = 1;
   #failure: SluiceError | null = null;
   #drained: Array<() => void> = [];
@@ -40,9 +41,9 @@ export class Writer {
     if (this.#worker !== null) return this.#worker;
     const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
     worker.unref();
-    const checkpointer = new Worker(new URL(`./checkpoint-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
-    checkpointer.unref();
-    this.#checkpointer = checkpointer;
+    const housekeeper = new Worker(new URL(`./housekeeping-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
+    housekeeper.unref();
+    this.#housekeeper = housekeeper;
     worker.on('message', (reply: AppendReply) => this.#settle(reply));
     worker.on('error', (error) => this.#fail(error));
     worker.on('exit', (code) => {
@@ -80,7 +81,7 @@ export class Writer {
     if (worker === null) return;
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
     this.#worker = null;
-    await Promise.all([worker.terminate(), this.#checkpointer?.terminate()]);
-    this.#checkpointer = null;
+    await Promise.all([worker.terminate(), this.#housekeeper?.terminate()]);
+    this.#housekeeper = null;
   }
 }

@@ -145,6 +145,7 @@ test('compaction keeps the latest value per key at its offset and shrinks the di
 
   // 24 MB: 40 keys, each written 30 times, plus a few unkeyed records (compaction keeps those).
   const keys = 40;
+  const sentFrom = performance.timeOrigin + performance.now();
   const meta = await sendAll(log, 1_200, 40, (i) =>
     i % 300 === 7 ? { topic, partition: 0, key: null, value: filler(`unkeyed-${i}`, 20_000) } : { topic, key: Buffer.from(`key-${i % keys}`), value: filler(`v-${i}`, 20_000) },
   );
@@ -159,6 +160,7 @@ test('compaction keeps the latest value per key at its offset and shrinks the di
     expected.set(where, tag);
   }
   const { partitions: endsBefore } = await log.admin.describeTopic(topic);
+  const sentBy = performance.timeOrigin + performance.now();
   // The bytes written, not the directory's size now: maintenance may already be reclaiming.
   const before = WRITTEN_BYTES;
 
@@ -178,5 +180,41 @@ test('compaction keeps the latest value per key at its offset and shrinks the di
   assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), 'the latest record of each key (and every unkeyed one) survives, at its offset');
   for (const r of [...records.values()].flat()) {
     if (r.key !== null) assert.ok(text(r.key).startsWith('key-'));
+    // A compacted batch keeps an append time: that of the newest batch its records came from.
+    assert.ok(r.appendedAt !== undefined && r.appendedAt >= sentFrom && r.appendedAt <= sentBy, `append time of ${r.partition}@${r.offset}`);
   }
+});
+
+test('two processes compacting the same partitions at once keep the latest record of every key, in offset order', { timeout: 90_000 }, async (t) => {
+  const dir = await tempDir('sluice-reclaim-compact-2-');
+  t.after(() => dir.remove());
+  const topic = randomTopic('compact-2');
+  const log = await openIn(dir.path);
+  t.after(() => log.close());
+  await log.admin.createTopic(topic, { partitions: 2, cleanupPolicy: 'compact' });
+
+  // Each writer's housekeeping thread compacts both partitions while both keep writing (2 × 30 MB
+  // over a few seconds); this process writes nothing, so it never compacts.
+  const keys = 30;
+  const count = 3_000;
+  const writers = ['a', 'b'].map((prefix) => spawnFixture('compact-writer.ts', [dir.path, topic, prefix, String(keys), String(count), '10000']));
+  t.after(() => Promise.all(writers.map((w) => w.kill())));
+  for (const w of writers) await w.waitForLine((l) => l === `done ${count}`, { timeoutMs: 60_000, what: 'done' });
+
+  const { records } = await readAll(log, topic);
+  const kept = [...records.values()].reduce((n, list) => n + list.length, 0);
+  assert.ok(kept < count, `compaction ran while they wrote: ${kept} of ${2 * count} records left`);
+  t.diagnostic(`${kept} of ${2 * count} records left`);
+  const latest = new Map<string, number>();
+  for (const list of records.values()) {
+    for (let i = 1; i < list.length; i++) assert.ok(list[i]!.offset > list[i - 1]!.offset, `offsets in order in partition ${list[i]!.partition}`);
+    for (const r of list) {
+      const [key, seq] = text(r.value.subarray(0, r.value.indexOf(0))).split('=') as [string, string];
+      assert.equal(text(r.key!), key);
+      latest.set(key, Math.max(latest.get(key) ?? -1, Number(seq)));
+    }
+  }
+  const expected = new Map<string, number>();
+  for (const prefix of ['a', 'b']) for (let k = 0; k < keys; k++) expected.set(`${prefix}-${k}`, count - keys + k);
+  assert.deepEqual(new Map([...latest].sort()), new Map([...expected].sort()), 'the last value written of every key is there');
 });

@@ -1,0 +1,61 @@
+/**
+ * The housekeeping thread of an embedded log, beside the writer thread, so that the callers'
+ * event loop never does this work nor waits for the write lock because of it:
+ * - every CHECKPOINT_INTERVAL_MS it copies the WAL into the database file (SQLite's passive
+ *   checkpoint, which never blocks writers or readers), so the WAL stays small enough for readers
+ *   to search quickly;
+ * - every `maintenanceIntervalMs` it applies retention and compaction (maintenance.ts), in short
+ *   write transactions.
+ * On Linux it runs at nice +10, so that where the process is pinned to one core (a serving
+ * instance) this work fills the core's idle time instead of preempting the threads that process
+ * records; it still gets about a tenth of the core when those never rest.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { workerData } from 'node:worker_threads';
+import { openDatabase } from './database.ts';
+import { Maintenance } from './maintenance.ts';
+import { TopicCatalog } from './topics.ts';
+import type { WriterThreadData } from './writer-thread.ts';
+
+/** How often to look at the WAL. */
+const CHECKPOINT_INTERVAL_MS = 25;
+/** This thread's nice value (Linux): 10 weighs about a tenth of a normal thread. */
+const NICENESS = 10;
+
+lowerPriority();
+
+const { dir, busyTimeoutMs, maintenanceIntervalMs } = workerData as WriterThreadData;
+const db = openDatabase(dir, busyTimeoutMs);
+// Like the callers' connection: maintenance commits survive a process crash and become durable
+// with the next fsync of the shared WAL.
+db.exec('PRAGMA synchronous = NORMAL');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const maintenance = new Maintenance(db, new TopicCatalog(db), Date.now);
+
+setInterval(() => {
+  try {
+    checkpoint.get();
+  } catch {
+    // A checkpoint that can't run now (the database is busy) runs at the next tick.
+  }
+}, CHECKPOINT_INTERVAL_MS);
+
+setInterval(() => {
+  try {
+    maintenance.run();
+  } catch {
+    // Another process holding the write lock for long (or a topic deleted meanwhile) only delays
+    // maintenance to the next pass.
+  }
+}, maintenanceIntervalMs);
+
+/** Gives this thread (not the process) a lower priority; where that is not possible, it keeps the normal one. */
+function lowerPriority(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, NICENESS);
+  } catch {
+    // Not Linux (no /proc/thread-self): same priority as the other threads.
+  }
+}
