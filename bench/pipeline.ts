@@ -15,16 +15,20 @@
  * 3. Redeploy alternative, same load: the instance is stopped and a new one started with a new
  *    version; the gap = first `scoredAt` of the new instance − the last before it.
  *    Lost and duplicated records are counted per input (device, seq) over phases 2 and 3.
- * 4. End-to-end latency at half the robust-zscore throughput of phase 1, for 3 s: per record,
- *    `scoredAt` (the instance's wall clock right before it appends the output) − the telemetry
- *    record's log timestamp (set by the producer when it sends it). The output's own append is not
- *    included; a stalled append shows as back-pressure on later records.
+ * 4. End-to-end latency at half the robust-zscore throughput of phase 1 (or `--e2e-rate`): the
+ *    instance as in phase 1 (it writes anomalies only), steady traffic as in phase 2 with every
+ *    997th record a spike; 3 s of warm-up, then `--e2e-seconds` (8) measured. Per anomaly of a
+ *    spike: its append time − its telemetry record's append time, both the log's own
+ *    (`LogRecord.appendedAt`, embedded backend) — the figure issue 5's target is about; also
+ *    `scoredAt` − the time the telemetry was sent (before the producer encodes it), and the time a
+ *    consumer here reads the anomaly back − that send time.
  *
  * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
- *        [--phases throughput,swap,e2e] [--e2e-rate N] [--cpu-prof DIR] [--json]
+ *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--cpu-prof DIR] [--json]
  *        (or: npx sluice bench pipeline …). --cpu-prof profiles the serving process of phase 1
  *        (of phase 4 when phase 1 is not run). `--phases` runs only some phases (figures of the
- *        others are null); `--e2e-rate` sets phase 4's rate instead of half of phase 1's maximum.
+ *        others are null); `--e2e-rate` sets phase 4's rate instead of half of phase 1's maximum, and
+ *        `--e2e-seconds` how long its measured traffic lasts.
  *        With --json the last line is one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -56,16 +60,22 @@ export interface PipelineBenchResult {
   readonly lostRecords: number | null;
   readonly duplicateRecords: number | null;
   readonly e2eRate: number | null;
+  /**
+   * Phase 4, the figure of issue 5's target: telemetry record appended → its anomaly appended, by
+   * the log's append times (embedded backend; null on Kafka, which keeps none).
+   */
   readonly e2eP99Ms: number | null;
   readonly e2eP50Ms: number | null;
-  /** Phase 4, telemetry sent → anomaly scored (right before its append), p99. */
+  /** Phase 4, telemetry sent (before the producer encodes it) → anomaly scored (right before its append), p99. */
   readonly e2eScoredP99Ms: number | null;
+  /** Phase 4, telemetry sent → anomaly read back by a consumer in the benchmark process, p99. */
+  readonly e2eVisibleP99Ms: number | null;
   /** Phase 4: anomalies measured. */
   readonly e2eAnomalies: number | null;
 }
 
 const USAGE =
-  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--cpu-prof DIR] [--json]';
+  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--cpu-prof DIR] [--json]';
 const PHASES = ['throughput', 'swap', 'e2e'] as const;
 const FEATURES = ['temp', 'vibration', 'pressure', 'current'] as const;
 const CHILD = fileURLToPath(new URL('./pipeline-serve.ts', import.meta.url));
@@ -73,6 +83,8 @@ const SWAPS = 20;
 const TICK_MS = 5;
 /** Phase 4: one record in this many is a spike. */
 const SPIKE_EVERY = 997;
+/** Phase 4's traffic before the measured window. */
+const E2E_WARMUP_MS = 3_000;
 
 /** Runs the benchmark with CLI-style arguments; prints figures (and JSON last with --json). */
 export async function runPipelineBench(args: readonly string[]): Promise<PipelineBenchResult> {
@@ -85,6 +97,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       ...LOG_OPTIONS,
       phases: { type: 'string', default: PHASES.join(',') },
       'e2e-rate': { type: 'string' },
+      'e2e-seconds': { type: 'string', default: '8' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -99,6 +112,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
   const phases = new Set(values.phases.split(',').map((p) => p.trim()));
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}' (phases: ${PHASES.join(', ')})\n${USAGE}`);
   const fixedE2eRate = values['e2e-rate'] === undefined ? null : int('e2e-rate', values['e2e-rate']);
+  const e2eSeconds = int('e2e-seconds', values['e2e-seconds']);
   if (phases.has('e2e') && !phases.has('throughput') && fixedE2eRate === null) throw new Error(`--phases: e2e without throughput needs --e2e-rate\n${USAGE}`);
   const say = sayer(values.json);
   const { config, cleanup } = benchLogConfig(values, USAGE);
@@ -130,10 +144,11 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
     }
     const e2eRate = phases.has('e2e') ? (fixedE2eRate ?? Math.max(1_000, Math.round(throughput[robustZScore.kind]! / 2))) : null;
     const e2eProfile = phases.has('throughput') ? undefined : values['cpu-prof'];
-    const e2e = e2eRate === null ? null : await measureE2e(ctx, e2eRate, e2eProfile);
+    const e2e = e2eRate === null ? null : await measureE2e(ctx, e2eRate, e2eSeconds, e2eProfile);
     if (e2e !== null) {
       const why = fixedE2eRate === null ? 'half the robust-zscore maximum' : '--e2e-rate';
       say(`  end-to-end at ${e2eRate!.toLocaleString('en-US')} records/s (${why}), ${e2e.n.toLocaleString('en-US')} anomalies:`);
+      if (e2e.appendP99 !== null) say(`    telemetry appended → anomaly appended p50 ${e2e.appendP50!.toFixed(2)} ms, p99 ${e2e.appendP99.toFixed(2)} ms (${e2e.appendN} anomalies of spikes)`);
       say(`    telemetry sent → anomaly scored p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms; → anomaly read back p50 ${e2e.visibleP50.toFixed(1)} ms, p99 ${e2e.visibleP99.toFixed(1)} ms`);
     }
     const result: PipelineBenchResult = {
@@ -151,9 +166,10 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       lostRecords: swap && swap.lost,
       duplicateRecords: swap && swap.duplicates,
       e2eRate,
-      e2eP99Ms: e2e && round2(e2e.visibleP99),
-      e2eP50Ms: e2e && round2(e2e.visibleP50),
+      e2eP99Ms: e2e?.appendP99 == null ? null : round2(e2e.appendP99),
+      e2eP50Ms: e2e?.appendP50 == null ? null : round2(e2e.appendP50),
       e2eScoredP99Ms: e2e && round2(e2e.p99),
+      e2eVisibleP99Ms: e2e && round2(e2e.visibleP99),
       e2eAnomalies: e2e && e2e.n,
     };
     if (values.json) console.log(JSON.stringify(result));
@@ -320,6 +336,8 @@ function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
   let next = 0;
   let sent = 0;
   let running = true;
+  /** Telemetry offset of each spike, by "deviceId#seq". */
+  const spikes = new Map<string, number>();
   const done = (async () => {
     let due = performance.now();
     while (running) {
@@ -329,10 +347,17 @@ function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
         const d = next;
         next = (next + 1) % ctx.devices;
         const r = reading(d, seqs[d]!++, now);
-        const value = spikeEvery > 0 && (sent + k) % spikeEvery === 0 ? { ...r, metrics: { ...r.metrics, temp: r.metrics.temp! + 50 } } : r;
+        const spike = spikeEvery > 0 && (sent + k) % spikeEvery === 0;
+        const value = spike ? { ...r, metrics: { ...r.metrics, temp: r.metrics.temp! + 50 } } : r;
         batch.push({ topic, key: keys[d]!, value: telemetryCodec.encode(value), timestamp: now });
       }
-      await producer.send(batch);
+      const landed = await producer.send(batch);
+      if (spikeEvery > 0) {
+        for (let k = (spikeEvery - (sent % spikeEvery)) % spikeEvery; k < batch.length; k += spikeEvery) {
+          const r = telemetryCodec.decode(batch[k]!.value);
+          spikes.set(`${r.deviceId}#${r.seq}`, landed[k]!.offset);
+        }
+      }
       sent += batch.length;
       due += TICK_MS;
       const wait = due - performance.now();
@@ -342,6 +367,7 @@ function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
   })();
   return {
     sent: () => sent,
+    spikes,
     async stop(): Promise<number> {
       running = false;
       await done;
@@ -423,10 +449,11 @@ async function measureSwaps(ctx: Ctx, rate: number) {
 
 /**
  * Phase 4: the serving instance as in phase 1 (anomalies only), steady traffic at `rate` with every
- * SPIKE_EVERY-th record a spike. Per anomaly: `scoredAt` − the telemetry's send time (processing),
+ * SPIKE_EVERY-th record a spike. Per anomaly: its append time − its telemetry record's append time
+ * (the log's own clocks: the issue's figure), `scoredAt` − the telemetry's send time (processing),
  * and the wall-clock time a consumer here first reads it − the send time (append to visible).
  */
-async function measureE2e(ctx: Ctx, rate: number, profileDir: string | undefined) {
+async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: string | undefined) {
   const topics = await topicsFor(ctx, 'e2e', false);
   await publish(ctx, topics, robustZScore, 1);
   const s = startServingProcess(ctx, topics, 'e2e', profileDir);
@@ -434,8 +461,11 @@ async function measureE2e(ctx: Ctx, rate: number, profileDir: string | undefined
   const anomalies = readAnomalies(ctx, topics.anomalies);
   const load = traffic(ctx, topics.telemetry, rate, SPIKE_EVERY);
   await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
-  const from = Date.now() + 500;
-  await new Promise((resolve) => setTimeout(resolve, 3_500));
+  // Warm-up, not measured: the serving process's first seconds (compiling its hot code) leave a
+  // backlog that takes a while to drain at half load.
+  await new Promise((resolve) => setTimeout(resolve, E2E_WARMUP_MS));
+  const from = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
   const sent = await load.stop();
   await until(() => (s.progress?.records ?? 0) >= sent, 60_000, 'every record scored');
   const seen = await anomalies.stop();
@@ -444,20 +474,58 @@ async function measureE2e(ctx: Ctx, rate: number, profileDir: string | undefined
   const sorted = (xs: number[]): number[] => xs.sort((a, b) => a - b);
   const scored = sorted(measured.map((a) => a.scoredAt - a.ts));
   const visible = sorted(measured.map((a) => a.readAt - a.ts));
-  return { n: measured.length, p50: quantile(scored, 0.5), p99: quantile(scored, 0.99), visibleP50: quantile(visible, 0.5), visibleP99: quantile(visible, 0.99) };
+  const telemetryAppends = await appendTimes(ctx, topics.telemetry, new Set(load.spikes.values()));
+  const appendToAppend: number[] = [];
+  for (const a of measured) {
+    const at = telemetryAppends.get(load.spikes.get(`${a.deviceId}#${a.seq}`) ?? -1);
+    if (at !== undefined && a.appendedAt !== undefined) appendToAppend.push(a.appendedAt - at);
+  }
+  sorted(appendToAppend);
+  // Anomalies on records that were not spikes (none expected) have no known telemetry offset.
+  const appended = appendToAppend.length > 0;
+  return {
+    n: measured.length,
+    appendN: appendToAppend.length,
+    appendP50: appended ? quantile(appendToAppend, 0.5) : null,
+    appendP99: appended ? quantile(appendToAppend, 0.99) : null,
+    p50: quantile(scored, 0.5),
+    p99: quantile(scored, 0.99),
+    visibleP50: quantile(visible, 0.5),
+    visibleP99: quantile(visible, 0.99),
+  };
+}
+
+/** The append time of each record of `topic` (partition 0) at `offsets`, where the log keeps one. */
+async function appendTimes(ctx: Ctx, topic: string, offsets: ReadonlySet<number>): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const last = Math.max(-1, ...offsets);
+  const consumer = ctx.log.consumer();
+  try {
+    await consumer.assign([{ topic, partition: 0 }]);
+    let position = 0;
+    while (position <= last) {
+      const records = await consumer.poll({ timeoutMs: 1_000 });
+      if (records.length === 0) break;
+      for (const r of records) if (offsets.has(r.offset) && r.appendedAt !== undefined) out.set(r.offset, r.appendedAt);
+      position = records.at(-1)!.offset + 1;
+    }
+  } finally {
+    await consumer.close();
+  }
+  return out;
 }
 
 /** Reads `topic` from its start until stopped; each anomaly with the wall-clock time it was read. */
 function readAnomalies(ctx: Ctx, topic: string) {
   const consumer = ctx.log.consumer();
-  const out: (ScoredRecord & { readonly readAt: number })[] = [];
+  const out: (ScoredRecord & { readonly readAt: number; readonly appendedAt: number | undefined })[] = [];
   let running = true;
   const done = (async () => {
     await consumer.assign([{ topic, partition: 0 }]);
     while (running) {
       const records = await consumer.poll({ timeoutMs: 50 });
       const readAt = Date.now();
-      for (const raw of records) out.push({ ...anomalyCodec.decode(raw.value), readAt });
+      for (const raw of records) out.push({ ...anomalyCodec.decode(raw.value), readAt, appendedAt: raw.appendedAt });
     }
     await consumer.close();
   })();
