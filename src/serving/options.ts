@@ -56,7 +56,7 @@ export interface HttpOptions {
   readonly port?: number;
 }
 
-/** Stream runtime settings passed to `run()`. */
+/** Stream runtime settings passed to `run()` (see its RunOptions). */
 export interface ServingStreamOptions {
   readonly maxBatchRecords?: number;
   readonly pollTimeoutMs?: number;
@@ -64,6 +64,8 @@ export interface ServingStreamOptions {
   readonly maxInFlightBatches?: number;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
+  /** How long an anomaly (or dead letter) waits for the end of its batch before it is sent on its own, in ms. Default 1. */
+  readonly maxOutputDelayMs?: number;
 }
 
 /** Options of `startServing`. Only `log` is required. */
@@ -148,6 +150,7 @@ export const SERVING_DEFAULTS = {
   ensemble: { models: null, combine: 'max', threshold: 0.5, budgetMs: 5 },
   http: { host: '127.0.0.1', port: 8080 },
   maxPayloadBytes: 64 * 1024 * 1024,
+  stream: { maxOutputDelayMs: 1 },
 } as const;
 
 /** Options with every default filled in. */
@@ -352,8 +355,9 @@ function resolveHttp(v: unknown): Required<HttpOptions> | null {
 function resolveStream(v: unknown): ServingStreamOptions {
   const o = object('stream', v ?? {});
   const keys = ['maxBatchRecords', 'pollTimeoutMs', 'commitIntervalMs', 'maxInFlightBatches', 'sessionTimeoutMs', 'heartbeatIntervalMs'] as const;
-  known('stream', o, keys);
+  known('stream', o, [...keys, 'maxOutputDelayMs']);
   const out: Record<string, number> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = int(`stream/${k}`, o[k], k === 'commitIntervalMs' ? 0 : 1);
+  out.maxOutputDelayMs = num('stream/maxOutputDelayMs', o.maxOutputDelayMs ?? SERVING_DEFAULTS.stream.maxOutputDelayMs, 0);
   return out as ServingStreamOptions;
 }

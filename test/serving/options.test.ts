@@ -15,6 +15,7 @@ test('defaults fill every option that is not given', async (t) => {
   assert.equal(o.stateCheckpointMs, SERVING_DEFAULTS.stateCheckpointMs);
   assert.equal(o.latencySampleEvery, SERVING_DEFAULTS.latencySampleEvery);
   assert.deepEqual(o.http, SERVING_DEFAULTS.http);
+  assert.deepEqual(o.stream, SERVING_DEFAULTS.stream);
   assert.equal(o.ensemble, null);
   assert.deepEqual(resolveServingOptions({ log, ensemble: {} }).ensemble, SERVING_DEFAULTS.ensemble);
   assert.equal(resolveServingOptions({ log, maxSkewMs: null, http: null }).maxSkewMs, null);
@@ -39,6 +40,7 @@ test('a bad option is a CONFIG_INVALID error naming its path and the reason', as
     [{ decider: { warmup: -1 } }, '/serving/decider is not valid: decider options: warmup must be a non-negative integer'],
     [{ latencySampleEvery: 0 }, '/serving/latencySampleEvery must be an integer in 1..1000000, got 0'],
     [{ stream: { maxBatchRecords: 0 } }, '/serving/stream/maxBatchRecords must be an integer ≥ 1, got 0'],
+    [{ stream: { maxOutputDelayMs: -1 } }, '/serving/stream/maxOutputDelayMs must be a number ≥ 0, got -1'],
     [{ applicationId: 'has space' }, '/serving/applicationId must be a name of 1-100 characters'],
     [{ log: {} }, '/serving/log must be a Log (from openLog)'],
   ];

@@ -5,7 +5,7 @@
  * committed and nothing after it, and a restart re-processes from N (nothing lost).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { jsonCodec, stringCodec } from '../../src/log/index.ts';
 import type { Log, Producer, ProducerRecord } from '../../src/log/types.ts';
 import { run, topology } from '../../src/stream/index.ts';
@@ -190,4 +190,35 @@ test('a commit that fails in the background stops the application with its error
   await assert.rejects(a.stopped(), /disk full/);
   assert.equal(a.state, 'failed');
   assert.equal(await committedOffset(log, 'pl4'), null);
+});
+
+/** An app that spends about 0.2 ms on each record (a slow step, e.g. a model). */
+function slowApp() {
+  const b = topology();
+  b.stream('in', codecs)
+    .mapValues((v) => {
+      const until = performance.now() + 0.2;
+      while (performance.now() < until);
+      return v * 10;
+    })
+    .to('out', codecs);
+  return b.build();
+}
+
+/** Distinct append times among the outputs of one 100-record batch, with and without maxOutputDelayMs. */
+async function appendsOfOneBatch(t: TestContext, maxOutputDelayMs: number | undefined): Promise<number> {
+  const log = await freshLog(t);
+  await createTopics(log, { in: 1, out: 1 });
+  await produce(log, Array.from({ length: 100 }, (_, i) => ({ topic: 'in', key: bytes('k'), value: bytes(String(i)) })));
+  const a = await run(slowApp(), { log, applicationId: 'pl5', maxBatchRecords: 100, ...(maxOutputDelayMs === undefined ? {} : { maxOutputDelayMs }) });
+  const out = await readTopic(log, 'out', 100);
+  await a.close();
+  assert.deepEqual(out.map((r) => JSON.parse(text(r.value)) as number), Array.from({ length: 100 }, (_, i) => i * 10), 'every output, in order');
+  return new Set(out.map((r) => r.appendedAt)).size;
+}
+
+test('maxOutputDelayMs sends outputs ahead of the end of a slow batch', async (t) => {
+  assert.equal(await appendsOfOneBatch(t, undefined), 1, 'without it, the batch goes out in one append');
+  // 100 records × 0.2 ms = 20 ms of processing, looked at every 16 records: several appends.
+  assert.ok((await appendsOfOneBatch(t, 1)) >= 4, 'with 1 ms, outputs leave while the batch is processed');
 });

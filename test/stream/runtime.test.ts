@@ -91,5 +91,6 @@ test('run() checks its options and topics', async (t) => {
   await createTopics(log, { in: 1 });
   await expectCode(run(app({}), { log, applicationId: 'bad id!' }), ErrorCode.INVALID_ARGUMENT, '/applicationId');
   await expectCode(run(app({}), { log, applicationId: 'a', maxBatchRecords: 0 }), ErrorCode.INVALID_ARGUMENT, '/maxBatchRecords');
+  await expectCode(run(app({}), { log, applicationId: 'a', maxOutputDelayMs: -1 }), ErrorCode.INVALID_ARGUMENT, '/maxOutputDelayMs');
   await expectCode(run(app({}), { log, applicationId: 'a' }), ErrorCode.LOG_UNKNOWN_TOPIC, "output topic 'out'");
 });

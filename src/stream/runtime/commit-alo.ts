@@ -54,6 +54,11 @@ export class AtLeastOnceCommitter implements Committer {
     if (due) this.#commitInBackground(idle);
   }
 
+  /** Sends outputs of the batch being processed ahead of its end (`maxOutputDelayMs`); its offsets come with the batch. */
+  sendEarly(outputs: readonly ProducerRecord[]): void {
+    this.#pipeline.push(outputs, [], []);
+  }
+
   async commitAll(): Promise<void> {
     await this.#committing;
     if (this.#failure !== null) throw this.#failure.error;
@@ -66,7 +71,7 @@ export class AtLeastOnceCommitter implements Committer {
    * After an error: the batches processed before it are committed, with the stores' state (which
    * may already hold part of the failed batch: applied again on restart, at least once) — unless a
    * send failed, in which case nothing after the failed push is. Partial outputs of the failed
-   * batch are dropped.
+   * batch are dropped, except those already sent ahead of its end (`maxOutputDelayMs`).
    */
   async salvage(): Promise<void> {
     this.#ctx.collector.take();

@@ -46,6 +46,14 @@ export interface RunOptions {
    * processed (backpressure beyond). 1: no overlap. Default 4.
    */
   readonly maxInFlightBatches?: number;
+  /**
+   * At-least-once: the longest an output waits for the end of its batch, in ms (checked every 16
+   * records); past it, the outputs collected so far are sent at once, ahead of the batch's end
+   * (their input offsets still wait for the batch). For apps whose outputs must leave quickly, such
+   * as alerts; each early send is one more append. Default: none (outputs go with their batch).
+   * Exactly-once ignores it (outputs become visible with the transaction anyway).
+   */
+  readonly maxOutputDelayMs?: number;
   /** Where a partition without a committed offset starts. Default `earliest`. */
   readonly autoOffsetReset?: OffsetReset;
   /** Consumer group session timeout in ms. Default 10 000. */
@@ -101,6 +109,10 @@ export function validateRunOptions(options: RunOptions): void {
   }
   for (const name of ['maxBatchRecords', 'pollTimeoutMs', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'internalTopicPartitions', 'maxInFlightBatches', 'lagRefreshMs'] as const) {
     positiveInt(name, options[name]);
+  }
+  const delay = options.maxOutputDelayMs;
+  if (delay !== undefined && (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)) {
+    throw invalid('maxOutputDelayMs', `must be a number of ms ≥ 0, got ${String(delay)}`);
   }
   const interval = options.commitIntervalMs;
   if (interval !== undefined && (typeof interval !== 'number' || !Number.isSafeInteger(interval) || interval < 0)) {

@@ -65,7 +65,11 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
   } else {
     const alo = new AtLeastOnceDelivery(log.producer({ acks: 'all' }), consumer);
     delivery = alo;
-    committer = (context) => new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches);
+    committer = (context) => {
+      const alos = new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches);
+      if (options.maxOutputDelayMs !== undefined) context.collector.handOffAfter(options.maxOutputDelayMs, (records) => alos.sendEarly(records));
+      return alos;
+    };
   }
   try {
     await consumer.subscribe(inputs, tasks);

@@ -32,6 +32,9 @@ import type { RecordCollector } from './collector.ts';
 import { deadLetter } from './dead-letter.ts';
 import { TaskMetricsRecorder, type TaskMetrics } from './metrics.ts';
 
+/** Records between two looks at how long the collector's oldest output has waited. */
+const DELAY_CHECK_EVERY = 16;
+
 /** What a task needs. */
 export interface TaskOptions {
   readonly topology: Topology;
@@ -190,12 +193,18 @@ export class StreamTask implements ControlTarget {
     this.#batch = records;
     try {
       if (this.#stores.hasFeeds) await this.#stores.catchUp();
+      const collector = this.#options.collector;
+      let sinceCheck = 0;
       for (const raw of records) {
         this.#metrics.recordsIn++;
         const r = this.#processOne(raw);
         if (r !== undefined) await r;
         if (this.#schedules.size > 0 && this.#schedules.due('stream-time', this.#streamTime)) await this.#punctuate('stream-time', this.#streamTime);
         this.#nextOffset = raw.offset + 1;
+        if (++sinceCheck === DELAY_CHECK_EVERY) {
+          sinceCheck = 0;
+          collector.checkDelay?.();
+        }
       }
       await this.flush();
     } finally {
