@@ -222,3 +222,27 @@ test('maxOutputDelayMs sends outputs ahead of the end of a slow batch', async (t
   // 100 records × 0.2 ms = 20 ms of processing, looked at every 16 records: several appends.
   assert.ok((await appendsOfOneBatch(t, 1)) >= 4, 'with 1 ms, outputs leave while the batch is processed');
 });
+
+test("at-least-once outputs wait for a flush only where a durable offset commit would not cover them (Log.orderedDurability)", async (t) => {
+  const log = await freshLog(t);
+  assert.equal(log.orderedDurability, true, 'the embedded log flushes its writes in order');
+  await createTopics(log, { in: 1, out: 1 });
+  await produce(log, input);
+  for (const ordered of [true, false]) {
+    const acks: (string | undefined)[] = [];
+    const spied: Log = {
+      backend: log.backend,
+      admin: log.admin,
+      orderedDurability: ordered,
+      producer: (options) => {
+        acks.push(options?.acks);
+        return log.producer(options);
+      },
+      consumer: (options) => log.consumer(options),
+      close: () => log.close(),
+    };
+    const a = await run(app(), { log: spied, applicationId: `pl-acks-${ordered}` });
+    await a.close();
+    assert.deepEqual(acks, [ordered ? 'leader' : 'all']);
+  }
+});

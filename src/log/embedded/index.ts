@@ -40,6 +40,8 @@ export function openEmbeddedLog(config: EmbeddedLogConfig = { backend: 'embedded
 
 class EmbeddedLog implements Log {
   readonly backend = 'embedded';
+  /** Every topic shares one SQLite write-ahead log, flushed in order. */
+  readonly orderedDurability = true;
   readonly admin: Admin;
   readonly #ctx: EmbeddedContext;
   readonly #clients = new Set<{ close(): Promise<void> }>();

@@ -4,24 +4,29 @@
  * retention and compaction), start on the first append or offset commit; they keep the process
  * alive only while appends are in flight.
  */
+import { closeSync, constants, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SluiceError } from '../../errors.ts';
 import { type AppendReply, type AppendRequest, transferList } from './append-request.ts';
+import { APPEND_SIGNAL_FILE } from './context.ts';
 import type { WriterThreadData } from './writer-thread.ts';
 
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /** Submits appends to the writer thread of one log directory. */
 export class Writer {
-  readonly #data: WriterThreadData;
+  readonly #data: Omit<WriterThreadData, 'signalFd'>;
   readonly #pending = new Map<number, { resolve: (bases: number[]) => void; reject: (error: unknown) => void }>();
   #worker: Worker | null = null;
   #housekeeper: Worker | null = null;
+  /** The append signal file, open while the writer thread runs (it writes a byte after each commit). */
+  #signalFd: number | null = null;
   #nextId = 1;
   #failure: SluiceError | null = null;
   #drained: Array<() => void> = [];
 
-  constructor(data: WriterThreadData) {
+  constructor(data: Omit<WriterThreadData, 'signalFd'>) {
     this.#data = data;
   }
 
@@ -39,7 +44,8 @@ export class Writer {
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
-    const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
+    this.#signalFd = openSignal(this.#data.dir);
+    const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData: { ...this.#data, signalFd: this.#signalFd } });
     worker.unref();
     const housekeeper = new Worker(new URL(`./housekeeping-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
     housekeeper.unref();
@@ -83,5 +89,16 @@ export class Writer {
     this.#worker = null;
     await Promise.all([worker.terminate(), this.#housekeeper?.terminate()]);
     this.#housekeeper = null;
+    if (this.#signalFd !== null) closeSync(this.#signalFd);
+    this.#signalFd = null;
+  }
+}
+
+/** Opens (creating, never truncating) the append signal file of `dir`; null where it can't be. */
+function openSignal(dir: string): number | null {
+  try {
+    return openSync(join(dir, APPEND_SIGNAL_FILE), constants.O_WRONLY | constants.O_CREAT);
+  } catch {
+    return null;
   }
 }

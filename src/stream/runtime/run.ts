@@ -63,7 +63,10 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     delivery = eos;
     committer = (context) => new ExactlyOnceCommitter(context, eos);
   } else {
-    const alo = new AtLeastOnceDelivery(log.producer({ acks: 'all' }), consumer);
+    // Outputs need not be flushed one by one where a durable offset commit makes every earlier
+    // write durable (Log.orderedDurability): a power loss that takes outputs also takes the
+    // offsets after them, so their inputs are processed again (at least once).
+    const alo = new AtLeastOnceDelivery(log.producer({ acks: log.orderedDurability === true ? 'leader' : 'all' }), consumer);
     delivery = alo;
     committer = (context) => {
       const alos = new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches);
