@@ -54,9 +54,10 @@ interface StoredBatch {
   bytes: number;
 }
 
-/** A batch as compaction's scan saw it: its keyed records' keys and offsets. */
+/** A batch as compaction's scan saw it: its keyed records' keys and offsets (same positions). */
 interface ScannedBatch extends StoredBatch {
-  readonly keys: readonly (readonly [string, number])[];
+  readonly keys: readonly string[];
+  readonly offsets: readonly number[];
 }
 
 /** What one maintenance pass reclaimed. */
@@ -199,7 +200,7 @@ export class Maintenance {
       chunks.at(-1)!.push(b);
       chunkBytes += b.bytes;
     }
-    const obsolete = (b: ScannedBatch): boolean => b.keys.some(([key, offset]) => offset < latest.get(key)!);
+    const obsolete = (b: ScannedBatch): boolean => b.keys.some((key, i) => b.offsets[i]! < latest.get(key)!);
     let removed = 0;
     for (const chunk of chunks) {
       if (!chunk.some(obsolete)) continue;
@@ -222,14 +223,16 @@ export class Maintenance {
     for (const row of rows.iterate(topic.id, partition, end) as IterableIterator<StoredBatch & { data: Uint8Array }>) {
       const records: LogRecord[] = [];
       decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, 0, Number.MAX_SAFE_INTEGER, records);
-      const keys: [string, number][] = [];
+      const keys: string[] = [];
+      const offsets: number[] = [];
       for (const r of records) {
         if (r.key === null) continue;
         const key = keyString(r.key);
         latest.set(key, r.offset);
-        keys.push([key, r.offset]);
+        keys.push(key);
+        offsets.push(r.offset);
       }
-      batches.push({ id: row.id, base_offset: row.base_offset, last_offset: row.last_offset, max_ts: row.max_ts, bytes: row.bytes, keys });
+      batches.push({ id: row.id, base_offset: row.base_offset, last_offset: row.last_offset, max_ts: row.max_ts, bytes: row.bytes, keys, offsets });
     }
     return { batches, latest };
   }
