@@ -98,7 +98,8 @@ export class Maintenance {
     }
     if (batchesDeleted + recordsCompacted > 0 && this.#mostlyFree()) {
       const vacuum = this.#db.prepare(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_STEP})`);
-      while (this.#freePages() > 0) vacuum.all();
+      const steps = Math.ceil(this.#freePages() / VACUUM_PAGES_PER_STEP);
+      for (let i = 0; i < steps; i++) this.#writeSpaced(() => vacuum.all());
       this.#truncatePending = true;
     }
     // Truncating the WAL fails (busy) while another connection reads or writes; retry each pass.

@@ -19,12 +19,11 @@
  * the commit and everything after it in the WAL, never an earlier one.
  */
 import { closeSync, fdatasync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SluiceError } from '../../errors.ts';
 import type { AppendReply, AppendRequest } from './append-request.ts';
 import { BatchWriter } from './batch-writer.ts';
-import { DATABASE_FILE, isBusy, openDatabase } from './database.ts';
+import { isBusy, openDatabase } from './database.ts';
 
 /** What the writer thread is started with. */
 export interface WriterThreadData {
@@ -32,11 +31,13 @@ export interface WriterThreadData {
   readonly busyTimeoutMs: number;
   /** The append signal file, open for writing (owned and closed by the caller's side); null: no signal. */
   readonly signalFd: number | null;
+  /** The database's WAL file, open for flushing (owned and closed by the caller's side). */
+  readonly walFd: number;
   /** How often the housekeeping thread runs retention and compaction. */
   readonly maintenanceIntervalMs: number;
 }
 
-const { dir, busyTimeoutMs, signalFd } = workerData as WriterThreadData;
+const { dir, busyTimeoutMs, signalFd, walFd } = workerData as WriterThreadData;
 /** How long the thread sleeps between tries for the write lock another process holds. */
 const LOCK_RETRY_MS = 0.1;
 const db = openDatabase(dir, busyTimeoutMs);
@@ -47,12 +48,11 @@ db.exec('PRAGMA busy_timeout = 0');
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const writer = new BatchWriter(db, Date.now);
 const port = parentPort!;
-const walFile = join(dir, `${DATABASE_FILE}-wal`);
 const SIGNAL_BYTE = new Uint8Array(1);
 let queue: AppendRequest[] = [];
 let scheduled = false;
-/** The WAL file, opened after the first commit (which creates it); this connection keeps it from being deleted. */
-let walFd: number | null = null;
+/** Whether the log directory was flushed since this thread started (so that the WAL file's entry survives a power loss). */
+let directorySynced = false;
 /** Committed replies waiting for a flush that starts after their commit. */
 let unflushed: AppendReply[] = [];
 let flushing = false;
@@ -91,23 +91,21 @@ function flush(): void {
     if (unflushed.length > 0) flush();
   };
   try {
-    walFd ??= openWal();
+    if (!directorySynced) syncDirectory();
     fdatasync(walFd, done);
   } catch (error) {
     done(error as Error);
   }
 }
 
-/** Opens the WAL file and flushes the directory once, so that the file itself survives a power loss. */
-function openWal(): number {
-  const fd = openSync(walFile, 'r');
+function syncDirectory(): void {
   const dirFd = openSync(dir, 'r');
   try {
     fsyncSync(dirFd);
   } finally {
     closeSync(dirFd);
   }
-  return fd;
+  directorySynced = true;
 }
 
 /**

@@ -10,23 +10,25 @@ import { Worker } from 'node:worker_threads';
 import { type ErrorCode, SluiceError } from '../../errors.ts';
 import { type AppendReply, type AppendRequest, transferList } from './append-request.ts';
 import { APPEND_SIGNAL_FILE } from './context.ts';
+import { DATABASE_FILE } from './database.ts';
 import type { WriterThreadData } from './writer-thread.ts';
 
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /** Submits appends to the writer thread of one log directory. */
 export class Writer {
-  readonly #data: Omit<WriterThreadData, 'signalFd'>;
+  readonly #data: Omit<WriterThreadData, 'signalFd' | 'walFd'>;
   readonly #pending = new Map<number, { resolve: (bases: number[]) => void; reject: (error: unknown) => void }>();
   #worker: Worker | null = null;
   #housekeeper: Worker | null = null;
-  /** The append signal file, open while the writer thread runs (it writes a byte after each commit). */
+  /** The append signal file and the WAL, open while the writer thread runs (it writes a byte to the one after each commit, and flushes the other). */
   #signalFd: number | null = null;
+  #walFd: number | null = null;
   #nextId = 1;
   #failure: SluiceError | null = null;
   #drained: Array<() => void> = [];
 
-  constructor(data: Omit<WriterThreadData, 'signalFd'>) {
+  constructor(data: Omit<WriterThreadData, 'signalFd' | 'walFd'>) {
     this.#data = data;
   }
 
@@ -44,8 +46,11 @@ export class Writer {
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
+    // The log's own connection made the WAL when it opened the database, and keeps it while open.
+    this.#walFd = openSync(join(this.#data.dir, `${DATABASE_FILE}-wal`), 'r');
     this.#signalFd = openSignal(this.#data.dir);
-    const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData: { ...this.#data, signalFd: this.#signalFd } });
+    const workerData: WriterThreadData = { ...this.#data, signalFd: this.#signalFd, walFd: this.#walFd };
+    const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData });
     worker.unref();
     const housekeeper = new Worker(new URL(`./housekeeping-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
     housekeeper.unref();
@@ -89,8 +94,9 @@ export class Writer {
     this.#worker = null;
     await Promise.all([worker.terminate(), this.#housekeeper?.terminate()]);
     this.#housekeeper = null;
-    if (this.#signalFd !== null) closeSync(this.#signalFd);
+    for (const fd of [this.#signalFd, this.#walFd]) if (fd !== null) closeSync(fd);
     this.#signalFd = null;
+    this.#walFd = null;
   }
 }
 
