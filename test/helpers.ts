@@ -128,10 +128,15 @@ export async function expectCode(
   return error;
 }
 
-/** A fresh temporary directory and a function that removes it. */
+/**
+ * A fresh temporary directory and a function that removes it. Removal tries again a few times when
+ * the directory is not empty yet: node:test runs `t.after` hooks in the order they were added, so a
+ * test that adds the removal first removes the directory while its log (whose threads may still
+ * create a file there, such as the WAL of a connection's first read) is open.
+ */
 export async function tempDir(prefix = 'sluice-test-'): Promise<{ readonly path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  return { path, remove: () => rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
 }
 
 /** Resolves true when a TCP connection to `host:port` opens within `timeoutMs`. */

@@ -30,9 +30,9 @@ async function records(log: Log, topic: string): Promise<LogRecord[]> {
 
 test('every record carries the time its batch was appended, separate from its event time', async (t) => {
   const dir = await tempDir('sluice-append-time-');
-  t.after(() => dir.remove());
   const log = await openLog({ backend: 'embedded', dir: dir.path });
   t.after(() => log.close());
+  t.after(() => dir.remove());
   const topic = randomTopic('append-time');
   await log.admin.createTopic(topic, { partitions: 1 });
 
@@ -54,7 +54,6 @@ test('every record carries the time its batch was appended, separate from its ev
 
 test('a log made before append times existed gets the column on open; its old records have none', async (t) => {
   const dir = await tempDir('sluice-append-time-old-');
-  t.after(() => dir.remove());
   const topic = randomTopic('append-time-old');
   const first = await openLog({ backend: 'embedded', dir: dir.path });
   await first.admin.createTopic(topic, { partitions: 1 });
@@ -67,6 +66,7 @@ test('a log made before append times existed gets the column on open; its old re
 
   const log = await openLog({ backend: 'embedded', dir: dir.path });
   t.after(() => log.close());
+  t.after(() => dir.remove());
   const { before, after } = await sendTimed(log, topic, ['new']);
   const [old, fresh] = await records(log, topic);
   assert.equal(old!.appendedAt, undefined, 'no append time was kept for the old batch');

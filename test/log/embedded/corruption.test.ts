@@ -23,7 +23,6 @@ interface StoredBatch {
 /** A log with one 1-partition topic holding three sends (three batches) of five records each. */
 async function setup(t: { after(fn: () => unknown): void }): Promise<{ log: Log; topic: string; db: DatabaseSync; batches: StoredBatch[] }> {
   const dir = await tempDir('sluice-corrupt-');
-  t.after(() => dir.remove());
   const log = await openLog({ backend: 'embedded', dir: dir.path });
   t.after(() => log.close());
   const topic = randomTopic('corrupt');
@@ -43,6 +42,7 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<{ log: Log;
   // The log's own threads may hold the lock for a moment: wait for it as they do.
   const db = new DatabaseSync(join(dir.path, DATABASE_FILE), { timeout: 10_000 });
   t.after(() => db.close());
+  t.after(() => dir.remove());
   const batches = db.prepare('SELECT rowid, base_offset, last_offset, data FROM batches ORDER BY last_offset').all() as unknown as StoredBatch[];
   assert.deepEqual(
     batches.map((b) => [b.base_offset, b.last_offset]),
