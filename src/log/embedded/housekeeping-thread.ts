@@ -6,12 +6,9 @@
  *   to search quickly;
  * - every `maintenanceIntervalMs` it applies retention and compaction (maintenance.ts), in short
  *   write transactions.
- * On Linux it runs at nice +10, so that where the process is pinned to one core (a serving
- * instance) this work fills the core's idle time instead of preempting the threads that process
- * records; it still gets about a tenth of the core when those never rest.
+ * It runs at the process's priority: at a lower one (tried: nice +10) its write transactions
+ * stretched on a busy core while every other writer waited for the lock.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { openDatabase } from './database.ts';
 import { Maintenance } from './maintenance.ts';
@@ -20,10 +17,6 @@ import type { WriterThreadData } from './writer-thread.ts';
 
 /** How often to look at the WAL. */
 const CHECKPOINT_INTERVAL_MS = 25;
-/** This thread's nice value (Linux): 10 weighs about a tenth of a normal thread. */
-const NICENESS = 10;
-
-lowerPriority();
 
 const { dir, busyTimeoutMs, maintenanceIntervalMs } = workerData as WriterThreadData;
 const db = openDatabase(dir, busyTimeoutMs);
@@ -49,13 +42,3 @@ setInterval(() => {
     // maintenance to the next pass.
   }
 }, maintenanceIntervalMs);
-
-/** Gives this thread (not the process) a lower priority; where that is not possible, it keeps the normal one. */
-function lowerPriority(): void {
-  try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(threadId, NICENESS);
-  } catch {
-    // Not Linux (no /proc/thread-self): same priority as the other threads.
-  }
-}

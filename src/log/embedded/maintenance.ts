@@ -12,10 +12,11 @@
  *   bytes were written since it was last cleaned, only the latest record of each key is kept
  *   (unkeyed records are kept), rewritten into batches that keep their original offsets, so
  *   offsets stay stable and consumers just see gaps. The latest offset of each key comes from one
- *   read of the partition up to its end; then the batches are rewritten chunk by chunk. Dropping a
- *   record older than its key's latest is always safe, whatever another process did meanwhile: no
- *   one ever removes the latest record of a key. A chunk whose batches another process rewrote
- *   meanwhile is left alone (its records were compacted there).
+ *   read of the partition up to its end; then the batches are rewritten chunk by chunk, each chunk
+ *   decoded, filtered and encoded outside the transaction that swaps it in. Dropping a record older
+ *   than its key's latest is always safe, whatever another process did meanwhile: no one ever
+ *   removes the latest record of a key. A chunk whose batches another process rewrote meanwhile is
+ *   left alone (its records were compacted there).
  * Freed pages go back to the file system (incremental vacuum) and the WAL is truncated, so the
  * directory really shrinks — once free pages make up a quarter of the file: fewer are reused by
  * later appends anyway, and giving each pass's few pages back would move as many pages from the
@@ -32,7 +33,7 @@ import type { TopicCatalog, TopicRow } from './topics.ts';
 /** Records per rewritten batch during compaction. */
 const COMPACTED_BATCH_RECORDS = 4096;
 /** Most stored bytes one compaction transaction rewrites. */
-const COMPACTION_CHUNK_BYTES = 512 * 1024;
+const COMPACTION_CHUNK_BYTES = 256 * 1024;
 /** Most batches one retention transaction deletes. */
 const RETENTION_BATCHES_PER_TRANSACTION = 256;
 /** Most free pages one incremental vacuum step gives back (4 MiB of 4 KiB pages). */
@@ -52,6 +53,22 @@ interface StoredBatch {
   last_offset: number;
   max_ts: number;
   bytes: number;
+}
+
+/** A chunk's batches rewritten by compaction, and how many records they no longer hold. */
+interface Rewrite {
+  readonly removed: number;
+  readonly batches: readonly RewrittenBatch[];
+}
+
+/** One batch written by compaction. */
+interface RewrittenBatch {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly minTs: number;
+  readonly maxTs: number;
+  readonly blob: Uint8Array;
+  readonly appendedAt: number | null;
 }
 
 /** A batch as compaction's scan saw it: its keyed records' keys and offsets (same positions). */
@@ -205,7 +222,8 @@ export class Maintenance {
     let removed = 0;
     for (const chunk of chunks) {
       if (!chunk.some(obsolete)) continue;
-      removed += this.#writeSpaced(() => this.#rewrite(topic, p.partition, chunk, latest));
+      const rewrite = this.#prepareRewrite(topic, p.partition, chunk, latest);
+      if (rewrite !== null) removed += this.#writeSpaced(() => this.#replace(topic, p.partition, chunk, rewrite));
     }
     this.#writeSpaced(() => this.#markCleaned(topic, p.partition, end));
     return removed;
@@ -252,34 +270,53 @@ export class Maintenance {
   }
 
   /**
-   * Rewrites one chunk of consecutive batches without the records older than their key's latest;
-   * returns how many records it removed. Leaves the chunk alone when another process rewrote any of
-   * its batches meanwhile, or when it would remove nothing.
+   * The rewrite of one chunk of consecutive batches without the records older than their key's
+   * latest, made outside any transaction: the replacement batches and how many records go; null
+   * when another process rewrote one of its batches meanwhile, or when nothing would go.
    */
-  #rewrite(topic: TopicRow, partition: number, chunk: readonly StoredBatch[], latest: ReadonlyMap<string, number>): number {
+  #prepareRewrite(topic: TopicRow, partition: number, chunk: readonly StoredBatch[], latest: ReadonlyMap<string, number>): Rewrite | null {
     const blob = this.#db.prepare('SELECT data, appended_at FROM batches WHERE rowid = ? AND base_offset = ? AND last_offset = ?');
     const records: LogRecord[] = [];
     for (const b of chunk) {
       const row = blob.get(b.id, b.base_offset, b.last_offset) as { data: Uint8Array; appended_at: number | null } | undefined;
-      if (row === undefined) return 0;
+      if (row === undefined) return null;
       decodeBatch(row.data, { topic: topic.name, partition, baseOffset: b.base_offset, appendedAt: row.appended_at ?? undefined }, 0, Number.MAX_SAFE_INTEGER, records);
     }
     const kept = records.filter((r) => r.key === null || r.offset >= (latest.get(keyString(r.key)) ?? r.offset));
-    const removed = records.length - kept.length;
-    if (removed === 0) return 0;
-    this.#deleteBatches(chunk);
-    let bytes = 0;
+    if (kept.length === records.length) return null;
+    const batches: RewrittenBatch[] = [];
     for (let i = 0; i < kept.length; i += COMPACTED_BATCH_RECORDS) {
       const part = kept.slice(i, i + COMPACTED_BATCH_RECORDS);
       const base = part[0]!.offset;
-      const encoded = encodeBatch(part, { offsetDeltas: part.map((r) => r.offset - base) });
       const timestamps = part.map((r) => r.timestamp);
-      this.#writer.insert(topic.id, partition, base, part[part.length - 1]!.offset, { minTs: Math.min(...timestamps), maxTs: Math.max(...timestamps), blob: encoded }, latestAppend(part));
-      bytes += encoded.byteLength;
+      batches.push({
+        baseOffset: base,
+        lastOffset: part[part.length - 1]!.offset,
+        minTs: Math.min(...timestamps),
+        maxTs: Math.max(...timestamps),
+        blob: encodeBatch(part, { offsetDeltas: part.map((r) => r.offset - base) }),
+        appendedAt: latestAppend(part),
+      });
+    }
+    return { removed: records.length - kept.length, batches };
+  }
+
+  /**
+   * Replaces a chunk's batches with their rewrite (in the caller's write transaction); returns how
+   * many records went, or 0 when another process rewrote one of them since the rewrite was made.
+   */
+  #replace(topic: TopicRow, partition: number, chunk: readonly StoredBatch[], rewrite: Rewrite): number {
+    const present = this.#db.prepare('SELECT 1 FROM batches WHERE rowid = ? AND base_offset = ? AND last_offset = ?');
+    if (!chunk.every((b) => present.get(b.id, b.base_offset, b.last_offset) !== undefined)) return 0;
+    this.#deleteBatches(chunk);
+    let bytes = 0;
+    for (const b of rewrite.batches) {
+      this.#writer.insert(topic.id, partition, b.baseOffset, b.lastOffset, b, b.appendedAt);
+      bytes += b.blob.byteLength;
     }
     const freed = chunk.reduce((n, b) => n + b.bytes, 0) - bytes;
     this.#db.prepare('UPDATE partitions SET bytes = bytes - ? WHERE topic_id = ? AND partition = ?').run(freed, topic.id, partition);
-    return removed;
+    return rewrite.removed;
   }
 
   #markCleaned(topic: TopicRow, partition: number, cleanedOffset: number): void {
