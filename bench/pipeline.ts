@@ -343,21 +343,19 @@ function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
     while (running) {
       const now = Date.now();
       const batch: ProducerRecord[] = [];
+      /** This round's spikes: position in the batch and "deviceId#seq". */
+      const roundSpikes: [number, string][] = [];
       for (let k = 0; k < perTick; k++) {
         const d = next;
         next = (next + 1) % ctx.devices;
         const r = reading(d, seqs[d]!++, now);
         const spike = spikeEvery > 0 && (sent + k) % spikeEvery === 0;
+        if (spike) roundSpikes.push([k, `${r.deviceId}#${r.seq}`]);
         const value = spike ? { ...r, metrics: { ...r.metrics, temp: r.metrics.temp! + 50 } } : r;
         batch.push({ topic, key: keys[d]!, value: telemetryCodec.encode(value), timestamp: now });
       }
       const landed = await producer.send(batch);
-      if (spikeEvery > 0) {
-        for (let k = (spikeEvery - (sent % spikeEvery)) % spikeEvery; k < batch.length; k += spikeEvery) {
-          const r = telemetryCodec.decode(batch[k]!.value);
-          spikes.set(`${r.deviceId}#${r.seq}`, landed[k]!.offset);
-        }
-      }
+      for (const [k, id] of roundSpikes) spikes.set(id, landed[k]!.offset);
       sent += batch.length;
       due += TICK_MS;
       const wait = due - performance.now();

@@ -72,7 +72,7 @@ interface RewrittenBatch {
 }
 
 /** A batch as compaction's scan saw it: its keyed records' keys and offsets (same positions). */
-interface ScannedBatch extends StoredBatch {
+interface ScannedBatch extends Omit<StoredBatch, 'max_ts'> {
   readonly keys: readonly string[];
   readonly offsets: readonly number[];
 }
@@ -187,7 +187,7 @@ export class Maintenance {
     return drop;
   }
 
-  #deleteBatches(batches: readonly StoredBatch[]): void {
+  #deleteBatches(batches: readonly { readonly id: number }[]): void {
     const del = this.#db.prepare('DELETE FROM batches WHERE rowid = ?');
     for (const b of batches) del.run(b.id);
   }
@@ -237,9 +237,9 @@ export class Maintenance {
     const latest = new Map<string, number>();
     const batches: ScannedBatch[] = [];
     const rows = this.#db.prepare(
-      'SELECT rowid AS id, base_offset, last_offset, max_ts, bytes, data FROM batches WHERE topic_id = ? AND partition = ? AND last_offset < ? ORDER BY last_offset',
+      'SELECT rowid AS id, base_offset, last_offset, bytes, data FROM batches WHERE topic_id = ? AND partition = ? AND last_offset < ? ORDER BY last_offset',
     );
-    for (const row of rows.iterate(topic.id, partition, end) as IterableIterator<StoredBatch & { data: Uint8Array }>) {
+    for (const row of rows.iterate(topic.id, partition, end) as IterableIterator<Omit<ScannedBatch, 'keys' | 'offsets'> & { data: Uint8Array }>) {
       const records: LogRecord[] = [];
       decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset }, 0, Number.MAX_SAFE_INTEGER, records);
       const keys: string[] = [];
@@ -251,7 +251,7 @@ export class Maintenance {
         keys.push(key);
         offsets.push(r.offset);
       }
-      batches.push({ id: row.id, base_offset: row.base_offset, last_offset: row.last_offset, max_ts: row.max_ts, bytes: row.bytes, keys, offsets });
+      batches.push({ id: row.id, base_offset: row.base_offset, last_offset: row.last_offset, bytes: row.bytes, keys, offsets });
     }
     return { batches, latest };
   }
@@ -274,7 +274,7 @@ export class Maintenance {
    * latest, made outside any transaction: the replacement batches and how many records go; null
    * when another process rewrote one of its batches meanwhile, or when nothing would go.
    */
-  #prepareRewrite(topic: TopicRow, partition: number, chunk: readonly StoredBatch[], latest: ReadonlyMap<string, number>): Rewrite | null {
+  #prepareRewrite(topic: TopicRow, partition: number, chunk: readonly ScannedBatch[], latest: ReadonlyMap<string, number>): Rewrite | null {
     const blob = this.#db.prepare('SELECT data, appended_at FROM batches WHERE rowid = ? AND base_offset = ? AND last_offset = ?');
     const records: LogRecord[] = [];
     for (const b of chunk) {
@@ -305,7 +305,7 @@ export class Maintenance {
    * Replaces a chunk's batches with their rewrite (in the caller's write transaction); returns how
    * many records went, or 0 when another process rewrote one of them since the rewrite was made.
    */
-  #replace(topic: TopicRow, partition: number, chunk: readonly StoredBatch[], rewrite: Rewrite): number {
+  #replace(topic: TopicRow, partition: number, chunk: readonly ScannedBatch[], rewrite: Rewrite): number {
     const present = this.#db.prepare('SELECT 1 FROM batches WHERE rowid = ? AND base_offset = ? AND last_offset = ?');
     if (!chunk.every((b) => present.get(b.id, b.base_offset, b.last_offset) !== undefined)) return 0;
     this.#deleteBatches(chunk);

@@ -69,9 +69,9 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     const alo = new AtLeastOnceDelivery(log.producer({ acks: log.orderedDurability === true ? 'leader' : 'all' }), consumer);
     delivery = alo;
     committer = (context) => {
-      const alos = new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches);
-      if (options.maxOutputDelayMs !== undefined) context.collector.handOffAfter(options.maxOutputDelayMs, (records) => alos.sendEarly(records));
-      return alos;
+      const aloCommitter = new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches);
+      if (options.maxOutputDelayMs !== undefined) context.collector.handOffAfter(options.maxOutputDelayMs, (records) => aloCommitter.sendEarly(records));
+      return aloCommitter;
     };
   }
   try {
