@@ -16,7 +16,7 @@ import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, Transac
 import { assertOpen, assertProducerRecord, definedOnly } from '../validate.ts';
 import type { EmbeddedContext } from './context.ts';
 import { withWriteTransaction } from './database.ts';
-import { type AppendRequest, encodeAppends, type PartitionAppend } from './append-request.ts';
+import { type AppendRequest, encodeAppends, type EncodedAppend, type PartitionAppend } from './append-request.ts';
 import { EmbeddedTransaction } from './transaction.ts';
 import type { TopicRow } from './topics.ts';
 
@@ -69,13 +69,22 @@ export function prepareSend(ctx: EmbeddedContext, partitioner: DefaultPartitione
   return { appends, appendOf, positionOf, bytes };
 }
 
-/** Where each record of a prepared send landed, given the base offset of each append. */
-export function metadataOf(prepared: PreparedSend, bases: readonly number[]): RecordMetadata[] {
-  const { appends, appendOf, positionOf } = prepared;
+/**
+ * Where each record of a send landed, given each append's topic and partition (`appends`, in the
+ * prepared send's order), the prepared send's placement of the records, and each append's base
+ * offset.
+ */
+export function metadataOf(
+  appends: readonly { readonly topic: string; readonly partition: number }[],
+  placement: Pick<PreparedSend, 'appendOf' | 'positionOf'>,
+  bases: readonly number[],
+): RecordMetadata[] {
+  const { appendOf, positionOf } = placement;
   const out: RecordMetadata[] = new Array(appendOf.length);
   for (let i = 0; i < appendOf.length; i++) {
-    const append = appends[appendOf[i]!]!;
-    out[i] = { topic: append.topic.name, partition: append.partition, offset: bases[appendOf[i]!]! + positionOf[i]! };
+    const a = appendOf[i]!;
+    const append = appends[a]!;
+    out[i] = { topic: append.topic, partition: append.partition, offset: bases[a]! + positionOf[i]! };
   }
   return out;
 }
@@ -142,7 +151,11 @@ export class EmbeddedProducer implements Producer {
       }
       const prepared = prepareSend(this.#ctx, this.#partitioner, records, this.#options.maxRecordBytes);
       if (prepared.appends.length === 0) return Promise.resolve([]);
-      const sent = this.#send(prepared);
+      // Encoded here, so the caller's record objects are not held while the send waits: held
+      // (an async function keeps its parameters), they outlived a young-generation collection or
+      // two under load and were copied and promoted for nothing.
+      const { appendOf, positionOf, bytes } = prepared;
+      const sent = this.#send(encodeAppends(prepared.appends), { appendOf, positionOf, bytes });
       this.#inFlight.add(sent);
       void sent.then(
         () => this.#inFlight.delete(sent),
@@ -154,12 +167,13 @@ export class EmbeddedProducer implements Producer {
     }
   }
 
-  async #send(prepared: PreparedSend): Promise<RecordMetadata[]> {
-    const bytes = prepared.bytes;
+  /** Waits for buffer space, hands the encoded appends to the writer, and tells where each record landed. */
+  async #send(appends: EncodedAppend[], placement: Pick<PreparedSend, 'appendOf' | 'positionOf' | 'bytes'>): Promise<RecordMetadata[]> {
+    const { bytes } = placement;
     if (!this.#tryReserve(bytes)) await new Promise<void>((go) => this.#waiting.push({ bytes, go }));
     try {
-      const bases = await submitAppends(this.#ctx, { appends: encodeAppends(prepared.appends), durable: this.#options.acks === 'all', transaction: null });
-      return metadataOf(prepared, bases);
+      const bases = await submitAppends(this.#ctx, { appends, durable: this.#options.acks === 'all', transaction: null });
+      return metadataOf(appends, placement, bases);
     } finally {
       this.#release(bytes);
     }
