@@ -119,85 +119,120 @@ function corrupt(where: string, reason: string): SluiceError {
   return new SluiceError(ErrorCode.LOG_STORAGE_CORRUPT, `corrupt record batch in ${where}: ${reason}`, { details: { where } });
 }
 
+/** Where a batch blob came from (for its records' fields and for error messages). */
+export interface BatchMeta {
+  readonly topic: string;
+  readonly partition: number;
+  readonly baseOffset: number;
+  readonly appendedAt?: number | undefined;
+}
+
+/**
+ * The records of one batch blob, checked once (magic, version, CRC) and then decoded a few at a
+ * time: a reader that takes part of a batch keeps the cursor for its next read instead of
+ * decoding the rest at once (records made long before they are used outlive young-generation
+ * collections) or reading and checking the blob again. Keys, values and header values are views
+ * into the blob (no copies; plain Uint8Arrays, which cost less to make than Buffer slices).
+ */
+export class BatchCursor {
+  readonly #blob: Uint8Array;
+  readonly #view: DataView;
+  readonly #meta: BatchMeta;
+  readonly #where: string;
+  readonly #count: number;
+  /** Records decoded or skipped so far, and the byte position of the next one. */
+  #index = 0;
+  #pos = HEADER_BYTES;
+
+  constructor(blob: Uint8Array, meta: BatchMeta) {
+    this.#where = `${meta.topic}/${meta.partition}@${meta.baseOffset}`;
+    const size = blob.byteLength;
+    if (size < HEADER_BYTES || blob[0] !== MAGIC || blob[1] !== VERSION) throw corrupt(this.#where, 'bad magic or version');
+    this.#view = new DataView(blob.buffer, blob.byteOffset, size);
+    if (checksum(blob) !== this.#view.getUint32(6, true)) throw corrupt(this.#where, 'CRC mismatch');
+    this.#blob = blob;
+    this.#meta = meta;
+    this.#count = this.#view.getUint32(2, true);
+  }
+
+  /** True once every record was taken (or skipped). */
+  get done(): boolean {
+    return this.#index >= this.#count;
+  }
+
+  /**
+   * Appends to `out` up to `limit` of the next records whose offset is ≥ `fromOffset` (skipping
+   * the others); returns how many it appended.
+   */
+  take(fromOffset: number, limit: number, out: LogRecord[]): number {
+    const blob = this.#blob;
+    const view = this.#view;
+    const size = blob.byteLength;
+    const { topic, partition, baseOffset, appendedAt } = this.#meta;
+    const memory = blob.buffer;
+    const base = blob.byteOffset;
+    const count = this.#count;
+    /** A view of `length` bytes at `at`, which must lie inside the blob. */
+    const slice = (at: number, length: number): Uint8Array => {
+      if (at + length > size) throw new RangeError(`${length} bytes at ${at} run past the end of the batch`);
+      return new Uint8Array(memory, base + at, length);
+    };
+    let o = this.#pos;
+    let i = this.#index;
+    let added = 0;
+    try {
+      for (; i < count && added < limit; i++) {
+        const offset = baseOffset + view.getUint32(o, true);
+        const timestamp = view.getFloat64(o + 4, true);
+        o += 12;
+        const keyLength = view.getInt32(o, true);
+        const keyAt = o + 4;
+        o = keyAt + Math.max(0, keyLength);
+        const valueLength = view.getUint32(o, true);
+        const valueAt = o + 4;
+        o = valueAt + valueLength;
+        const headerCount = view.getUint16(o, true);
+        o += 2;
+        if (offset < fromOffset) {
+          for (let j = 0; j < headerCount; j++) {
+            o += 2 + view.getUint16(o, true);
+            o += 4 + view.getUint32(o, true);
+          }
+          continue;
+        }
+        let headers = EMPTY_HEADERS;
+        if (headerCount > 0) {
+          const h: Record<string, Uint8Array> = {};
+          for (let j = 0; j < headerCount; j++) {
+            const nameLength = view.getUint16(o, true);
+            const name = utf8Decoder.decode(slice(o + 2, nameLength));
+            o += 2 + nameLength;
+            const vLength = view.getUint32(o, true);
+            h[name] = slice(o + 4, vLength);
+            o += 4 + vLength;
+          }
+          headers = h;
+        }
+        const key = keyLength >= 0 ? slice(keyAt, keyLength) : null;
+        out.push({ topic, partition, offset, timestamp, key, value: slice(valueAt, valueLength), headers, appendedAt });
+        added++;
+      }
+    } catch (error) {
+      throw corrupt(this.#where, `truncated record (${(error as Error).message})`);
+    }
+    this.#pos = o;
+    this.#index = i;
+    if (i === count && o !== size) throw corrupt(this.#where, `${size - o} bytes after the last record`);
+    return added;
+  }
+}
+
 /**
  * Decodes the records of a batch whose offset is ≥ `fromOffset`, appending at most `limit` of them
- * to `out` — and, when `overflow` is given, the batch's records after those to `overflow` (so a
- * reader can keep them for its next read instead of reading and checking the blob again). Keys,
- * values and header values are views into `blob` (no copies; plain Uint8Arrays, which cost less to
- * make than Buffer slices). Returns how many records were appended to `out`.
+ * to `out`; returns how many it appended.
  */
-export function decodeBatch(
-  blob: Uint8Array,
-  meta: { readonly topic: string; readonly partition: number; readonly baseOffset: number; readonly appendedAt?: number | undefined },
-  fromOffset: number,
-  limit: number,
-  out: LogRecord[],
-  overflow?: LogRecord[],
-): number {
-  const where = `${meta.topic}/${meta.partition}@${meta.baseOffset}`;
-  const size = blob.byteLength;
-  if (size < HEADER_BYTES || blob[0] !== MAGIC || blob[1] !== VERSION) throw corrupt(where, 'bad magic or version');
-  const view = new DataView(blob.buffer, blob.byteOffset, size);
-  const count = view.getUint32(2, true);
-  if (checksum(blob) !== view.getUint32(6, true)) throw corrupt(where, 'CRC mismatch');
-  const { topic, partition, baseOffset, appendedAt } = meta;
-  const memory = blob.buffer;
-  const base = blob.byteOffset;
-  /** A view of `length` bytes at `at`, which must lie inside the blob. */
-  const slice = (at: number, length: number): Uint8Array => {
-    if (at + length > size) throw new RangeError(`${length} bytes at ${at} run past the end of the batch`);
-    return new Uint8Array(memory, base + at, length);
-  };
-  let o = HEADER_BYTES;
-  let added = 0;
-  let i = 0;
-  try {
-    for (; i < count && (added < limit || overflow !== undefined); i++) {
-      const offset = baseOffset + view.getUint32(o, true);
-      const timestamp = view.getFloat64(o + 4, true);
-      o += 12;
-      const keyLength = view.getInt32(o, true);
-      const keyAt = o + 4;
-      o = keyAt + Math.max(0, keyLength);
-      const valueLength = view.getUint32(o, true);
-      const valueAt = o + 4;
-      o = valueAt + valueLength;
-      const headerCount = view.getUint16(o, true);
-      o += 2;
-      if (offset < fromOffset) {
-        for (let j = 0; j < headerCount; j++) {
-          o += 2 + view.getUint16(o, true);
-          o += 4 + view.getUint32(o, true);
-        }
-        continue;
-      }
-      let headers = EMPTY_HEADERS;
-      if (headerCount > 0) {
-        const h: Record<string, Uint8Array> = {};
-        for (let j = 0; j < headerCount; j++) {
-          const nameLength = view.getUint16(o, true);
-          const name = utf8Decoder.decode(slice(o + 2, nameLength));
-          o += 2 + nameLength;
-          const vLength = view.getUint32(o, true);
-          h[name] = slice(o + 4, vLength);
-          o += 4 + vLength;
-        }
-        headers = h;
-      }
-      const key = keyLength >= 0 ? slice(keyAt, keyLength) : null;
-      const record = { topic, partition, offset, timestamp, key, value: slice(valueAt, valueLength), headers, appendedAt };
-      if (added < limit) {
-        out.push(record);
-        added++;
-      } else {
-        overflow!.push(record);
-      }
-    }
-  } catch (error) {
-    throw corrupt(where, `truncated record (${(error as Error).message})`);
-  }
-  if (i === count && o !== size) throw corrupt(where, `${size - o} bytes after the last record`);
-  return added;
+export function decodeBatch(blob: Uint8Array, meta: BatchMeta, fromOffset: number, limit: number, out: LogRecord[]): number {
+  return new BatchCursor(blob, meta).take(fromOffset, limit, out);
 }
 
 /** Number of records in a batch blob, from its header. */

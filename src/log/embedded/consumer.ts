@@ -19,6 +19,7 @@ import type {
 } from '../types.ts';
 import { CONSUMER_DEFAULTS } from '../defaults.ts';
 import { assertOffset, assertOpen, assertPartition, definedOnly } from '../validate.ts';
+import type { BatchCursor } from './batch.ts';
 import type { EmbeddedContext } from './context.ts';
 
 /** How often a waiting poll looks for records appended by other processes. */
@@ -40,12 +41,10 @@ interface PositionEntry {
   readonly tp: TopicPartition;
   position: number;
   /**
-   * The rest of the last batch read (records from `ahead[aheadNext]` on), valid while the
-   * position is still `aheadFrom`: the next read takes them instead of reading and checking that
-   * batch again. At most one batch.
+   * The rest of the last batch read, valid while the position is still `aheadFrom`: the next read
+   * goes on decoding it instead of reading and checking that batch again.
    */
-  ahead: LogRecord[];
-  aheadNext: number;
+  ahead: BatchCursor | null;
   aheadFrom: number;
 }
 
@@ -183,31 +182,27 @@ export class EmbeddedConsumer implements Consumer {
       }
       if (entry.position >= endOffset) continue;
       const before = out.length;
-      const rest: LogRecord[] = [];
-      this.#ctx.log.read(topic, entry.tp.partition, entry.position, maxRecords - out.length, out, rest);
+      entry.ahead = this.#ctx.log.read(topic, entry.tp.partition, entry.position, maxRecords - out.length, out);
       if (out.length > before) entry.position = out[out.length - 1]!.offset + 1;
       else entry.position = endOffset;
-      entry.ahead = rest;
-      entry.aheadNext = 0;
       entry.aheadFrom = entry.position;
     }
     return out;
   }
 
-  /** Takes up to `max` records read ahead for `entry` (dropping them if it was sought elsewhere); true when it has none left. */
+  /** Takes up to `max` records of the batch read ahead for `entry` (dropping it if it was sought elsewhere); true when it has none left. */
   #readAhead(entry: PositionEntry, max: number, out: LogRecord[]): boolean {
     const ahead = entry.ahead;
-    if (entry.aheadNext >= ahead.length) return true;
+    if (ahead === null) return true;
     if (entry.aheadFrom !== entry.position) {
-      entry.ahead = [];
+      entry.ahead = null;
       return true;
     }
-    const end = Math.min(ahead.length, entry.aheadNext + max);
-    for (let i = entry.aheadNext; i < end; i++) out.push(ahead[i]!);
-    entry.aheadNext = end;
-    entry.position = entry.aheadFrom = ahead[end - 1]!.offset + 1;
-    if (end < ahead.length) return false;
-    entry.ahead = [];
+    const before = out.length;
+    ahead.take(entry.position, max, out);
+    if (out.length > before) entry.position = entry.aheadFrom = out[out.length - 1]!.offset + 1;
+    if (!ahead.done) return false;
+    entry.ahead = null;
     return true;
   }
 
@@ -261,7 +256,7 @@ export class EmbeddedConsumer implements Consumer {
       const topic = this.#ctx.topics.get(tp.topic);
       const { startOffset, endOffset } = this.#ctx.log.bounds(topic, tp.partition);
       const position = committed[i]?.offset ?? (this.#options.autoOffsetReset === 'earliest' ? startOffset : endOffset);
-      this.#positions.set(key(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, ahead: [], aheadNext: 0, aheadFrom: position });
+      this.#positions.set(key(tp), { tp: { topic: tp.topic, partition: tp.partition }, position, ahead: null, aheadFrom: position });
     });
   }
 

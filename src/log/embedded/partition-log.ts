@@ -1,7 +1,7 @@
 /** Reading record batches back from partitions (appends go through the writer thread: writer.ts). */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { LogRecord } from '../types.ts';
-import { decodeBatch } from './batch.ts';
+import { BatchCursor, decodeBatch } from './batch.ts';
 import { type TopicRow, unknownTopic } from './topics.ts';
 
 interface BatchRow {
@@ -27,17 +27,19 @@ export class PartitionLog {
   }
 
   /**
-   * Appends to `out` up to `maxRecords` records of a partition from `fromOffset` on, and to `rest`
-   * the records of the last batch read that did not fit (at most one batch). Batch rows are
-   * fetched one at a time (iterate), so no blob is read beyond what is needed.
+   * Appends to `out` up to `maxRecords` records of a partition from `fromOffset` on; returns the
+   * cursor of the last batch read when records of it are left (null otherwise), for the next read
+   * to go on from. Batch rows are fetched one at a time (iterate), so no blob is read beyond what
+   * is needed.
    */
-  read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[], rest: LogRecord[]): number {
+  read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[]): BatchCursor | null {
     let added = 0;
     for (const row of this.#fetch.iterate(topic.id, partition, fromOffset) as IterableIterator<BatchRow>) {
-      added += decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined }, fromOffset, maxRecords - added, out, rest);
-      if (added >= maxRecords) break;
+      const cursor = new BatchCursor(row.data, { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined });
+      added += cursor.take(fromOffset, maxRecords - added, out);
+      if (added >= maxRecords) return cursor.done ? null : cursor;
     }
-    return added;
+    return null;
   }
 
   /** Offset of the first record with timestamp ≥ `timestamp`, or null if none. */
