@@ -245,25 +245,36 @@ export class ByteReader {
   }
 }
 
-/** Decodes `n` bytes at `start`: a quick loop for short ASCII, the strict TextDecoder otherwise. */
+/** Decodes `n` bytes at `start`; throws ReadFailure naming `what` when they are not valid UTF-8. */
 function decodeUtf8(buf: Uint8Array, start: number, n: number, what: string): string {
+  const s = tryDecodeUtf8(buf, start, n);
+  if (s === undefined) throw new ReadFailure(`${what} is not valid UTF-8`, start);
+  return s;
+}
+
+/**
+ * Decodes `n` bytes at `start`: a quick loop for short ASCII, the strict TextDecoder otherwise;
+ * undefined when they are not valid UTF-8 (no throw on the hot path: a try around a small call
+ * keeps V8 from inlining it).
+ */
+function tryDecodeUtf8(buf: Uint8Array, start: number, n: number): string | undefined {
   if (n <= 32) {
     let s = '';
     for (let i = start; i < start + n; i++) {
       const c = buf[i] as number;
-      if (c >= 0x80) return decodeUtf8Strict(buf, start, n, what);
+      if (c >= 0x80) return strictUtf8(buf, start, n);
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return decodeUtf8Strict(buf, start, n, what);
+  return strictUtf8(buf, start, n);
 }
 
-function decodeUtf8Strict(buf: Uint8Array, start: number, n: number, what: string): string {
+function strictUtf8(buf: Uint8Array, start: number, n: number): string | undefined {
   try {
     return utf8Decode(buf, start, start + n);
   } catch {
-    throw new ReadFailure(`${what} is not valid UTF-8`, start);
+    return undefined;
   }
 }
 
@@ -292,8 +303,15 @@ export class StringCache {
     this.recent = new Uint8Array(slots / 2);
   }
 
-  /** The string of `buf[start, start + n)` (n ≤ maxBytes); throws ReadFailure on invalid UTF-8. */
+  /** The string of `buf[start, start + n)` (n ≤ maxBytes); throws ReadFailure naming `what` on invalid UTF-8. */
   get(buf: Uint8Array, start: number, n: number, what: string): string {
+    const s = this.find(buf, start, n);
+    if (s === undefined) throw new ReadFailure(`${what} is not valid UTF-8`, start);
+    return s;
+  }
+
+  /** The string of `buf[start, start + n)` (n ≤ maxBytes), or undefined when it is not valid UTF-8. */
+  find(buf: Uint8Array, start: number, n: number): string | undefined {
     let h = 0x811c9dc5;
     for (let i = start; i < start + n; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
     const pair = (h ^ (h >>> 15)) & this.pairMask;
@@ -306,7 +324,8 @@ export class StringCache {
       this.recent[pair] = 1;
       return this.values[slot + 1] as string;
     }
-    const value = decodeUtf8(buf, start, n, what);
+    const value = tryDecodeUtf8(buf, start, n);
+    if (value === undefined) return undefined;
     const victim = slot + 1 - (this.recent[pair] as number);
     this.keys.set(buf.subarray(start, start + n), victim * this.maxBytes);
     this.lengths[victim] = n;

@@ -27,5 +27,10 @@ test('stringCodec rejects lone surrogates and invalid UTF-8 with the offset', ()
   assertCodecError(() => stringCodec.decode(new Uint8Array([0x61, 0xe6, 0xb8])), ErrorCode.CODEC_DECODE, /invalid UTF-8 at byte 1$/);
   assertCodecError(() => stringCodec.decode(new Uint8Array([0xc0, 0x80])), ErrorCode.CODEC_DECODE, /invalid UTF-8 at byte 0$/); // overlong
   assertCodecError(() => stringCodec.decode(new Uint8Array([0xed, 0xa0, 0x80])), ErrorCode.CODEC_DECODE, /invalid UTF-8 at byte 0$/); // surrogate
+  // Again (short strings go through a cache, which must not remember a failure as a string) and long.
+  assertCodecError(() => stringCodec.decode(new Uint8Array([0x61, 0x62, 0xff])), ErrorCode.CODEC_DECODE, /invalid UTF-8 at byte 2$/);
+  const long = new Uint8Array(40).fill(0x61);
+  long[35] = 0xff;
+  assertCodecError(() => stringCodec.decode(long), ErrorCode.CODEC_DECODE, /invalid UTF-8 at byte 35$/);
   assertCodecError(() => stringCodec.decode('x' as never), ErrorCode.CODEC_DECODE, /expected a Uint8Array/);
 });
