@@ -15,6 +15,7 @@ import {
   type Windows,
 } from '../../src/stream/index.ts';
 import type { Codec } from '../../src/log/index.ts';
+import { encodeWindowedKey, rememberWindowedKey } from '../../src/stream/window/codec.ts';
 import { expectCode, text } from '../helpers.ts';
 
 const key = stringCodec;
@@ -206,4 +207,23 @@ test('restore: a restart mid-stream (tasks rebuilt from the changelog) gives ide
       assert.deepEqual(restarted.store, straight.store);
     }
   }
+});
+
+test("windowedCodec reuses the bytes a window store just logged only for that key and window under the same inner codec", () => {
+  const logged = new Uint8Array([0xaa]); // not a real encoding: shows when the remembered bytes are returned
+  rememberWindowedKey(key, 'a', 0, 10, logged);
+  assert.equal(wkey.encode({ key: 'a', start: 0, end: 10 }), logged, 'the window just logged');
+  const fresh = (k: string, start: number, end: number): Uint8Array => encodeWindowedKey(key.encode(k), start, end);
+  assert.deepEqual(wkey.encode({ key: 'a', start: 10, end: 20 }), fresh('a', 10, 20), 'another window');
+  assert.deepEqual(wkey.encode({ key: 'b', start: 0, end: 10 }), fresh('b', 0, 10), 'another key');
+  const otherInner: Codec<string> = { name: 'upper', encode: (s) => key.encode(s.toUpperCase()), decode: (b) => key.decode(b) };
+  assert.deepEqual(windowedCodec(otherInner).encode({ key: 'a', start: 0, end: 10 }), fresh('A', 0, 10), 'another inner codec');
+
+  // A codec that tells -0 from 0: -0 is never taken for a remembered 0, nor remembered itself.
+  const f64: Codec<number> = { name: 'f64', encode: (n) => new Uint8Array(new Float64Array([n]).buffer), decode: (b) => new Float64Array(b.slice().buffer)[0]! };
+  const wf64 = windowedCodec(f64);
+  rememberWindowedKey(f64, 0, 0, 10, logged);
+  assert.deepEqual(wf64.encode({ key: -0, start: 0, end: 10 }), encodeWindowedKey(f64.encode(-0), 0, 10));
+  rememberWindowedKey(f64, -0, 0, 10, logged);
+  assert.deepEqual(wf64.encode({ key: -0, start: 0, end: 10 }), encodeWindowedKey(f64.encode(-0), 0, 10));
 });

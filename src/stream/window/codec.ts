@@ -58,14 +58,42 @@ export function decodeWindowedKey(bytes: Uint8Array): { keyBytes: Uint8Array; st
 }
 
 /**
+ * The windowed key a window store last logged (see {@link rememberWindowedKey}): one entry, for
+ * the sink that usually encodes the same window's update right after.
+ */
+const lastLogged = { inner: null as Codec<unknown> | null, key: undefined as unknown, start: 0, end: 0, bytes: new Uint8Array(0) as Uint8Array };
+
+/**
+ * Notes that `bytes` encode window [`start`, `end`] of `key` under `windowedCodec(inner)`: a
+ * window store passes the changelog key of each window it logs, so that a sink writing that
+ * window's update next gets the same bytes instead of encoding them again. Only string and number
+ * keys (other than -0) are remembered: their bytes depend on nothing but the value, which the
+ * codec compares.
+ */
+export function rememberWindowedKey(inner: Codec<unknown>, key: unknown, start: number, end: number, bytes: Uint8Array): void {
+  if (typeof key !== 'string' && (typeof key !== 'number' || Object.is(key, -0))) return;
+  lastLogged.inner = inner;
+  lastLogged.key = key;
+  lastLogged.start = start;
+  lastLogged.end = end;
+  lastLogged.bytes = bytes;
+}
+
+/**
  * The codec of windowed keys over `key` (what windowed aggregations' streams use by default). The
- * inner key's bytes are memoised (key-bytes.ts): one window's updates repeat the same key.
+ * inner key's bytes are memoised (key-bytes.ts): one window's updates repeat the same key; and the
+ * window a store just logged is not encoded again ({@link rememberWindowedKey}). The bytes
+ * returned may be shared: nobody may mutate them (the log copies them into its batches).
  */
 export function windowedCodec<K>(key: Codec<K>): Codec<Windowed<K>> {
   const keys = new KeyBytesCache(key);
   return {
     name: `windowed(${key.name})`,
-    encode: (w) => encodeWindowedKey(keys.encode(w.key), w.start, w.end),
+    encode: (w) => {
+      const last = lastLogged;
+      if (last.inner === key && Object.is(last.key, w.key) && last.start === w.start && last.end === w.end) return last.bytes;
+      return encodeWindowedKey(keys.encode(w.key), w.start, w.end);
+    },
     decode: (bytes) => {
       const { keyBytes, start, end } = decodeWindowedKey(bytes);
       return { key: key.decode(keyBytes), start, end };

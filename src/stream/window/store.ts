@@ -23,7 +23,7 @@ import { TOMBSTONE_HEADER } from '../record.ts';
 import { ChangelogBuffer } from '../state/changelog-buffer.ts';
 import type { StoreSpec } from '../state/spec.ts';
 import type { ChangelogWriter, KeyValueStore } from '../state/store.ts';
-import { decodeWindowedKey, encodeWindowedKey, readTimePrefix, TIME_KEY, withTimePrefix } from './codec.ts';
+import { decodeWindowedKey, encodeWindowedKey, readTimePrefix, rememberWindowedKey, TIME_KEY, withTimePrefix } from './codec.ts';
 import { MinHeap } from './heap.ts';
 import type { Windowed } from './windows.ts';
 
@@ -248,6 +248,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
   }
 
   #log(e: WindowEntry<K, A>): void {
+    rememberWindowedKey(this.#spec.keyCodec, e.key, e.start, e.end, e.storeKey);
     this.#changelog?.write(e, e.storeKey, withTimePrefix(e.maxTs, this.#spec.valueCodec.encode(e.agg)));
   }
 
