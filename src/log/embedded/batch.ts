@@ -48,7 +48,8 @@ export interface EncodeOptions {
   readonly offsetDeltas?: readonly number[];
 }
 
-function encodedHeaderNames(headers: RecordHeaders | undefined): Array<[Uint8Array, Uint8Array]> | null {
+/** The header names of `headers` as UTF-8, each with its value; null when there are none. */
+function encodedHeaders(headers: RecordHeaders | undefined): Array<[Uint8Array, Uint8Array]> | null {
   if (headers === undefined) return null;
   let out: Array<[Uint8Array, Uint8Array]> | null = null;
   for (const name in headers) {
@@ -61,52 +62,67 @@ function encodedHeaderNames(headers: RecordHeaders | undefined): Array<[Uint8Arr
 export function encodeBatch(entries: readonly BatchEntry[], options: EncodeOptions = {}): Uint8Array {
   const { from = 0, to = entries.length, defaultTimestamp = 0, offsetDeltas } = options;
   const count = to - from;
-  const headerBytes: Array<Array<[Uint8Array, Uint8Array]> | null> = new Array(count);
+  // Records of a batch usually share one headers object (often the empty one): encoded once.
+  let headerBytes: Array<Array<[Uint8Array, Uint8Array]> | null> | null = null;
+  let lastHeaders: RecordHeaders | undefined;
+  let lastEncoded: Array<[Uint8Array, Uint8Array]> | null = null;
+  let lastSize = 0;
   let size = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const e = entries[from + i]!;
-    const hs = encodedHeaderNames(e.headers);
-    headerBytes[i] = hs;
+    if (i === 0 || e.headers !== lastHeaders) {
+      lastHeaders = e.headers;
+      lastEncoded = encodedHeaders(e.headers);
+      lastSize = 0;
+      if (lastEncoded !== null) for (const [n, v] of lastEncoded) lastSize += 2 + n.byteLength + 4 + v.byteLength;
+    }
+    if (lastEncoded !== null) {
+      (headerBytes ??= new Array<Array<[Uint8Array, Uint8Array]> | null>(count).fill(null))[i] = lastEncoded;
+      size += lastSize;
+    }
     size += 4 + 8 + 4 + (e.key == null ? 0 : e.key.byteLength) + 4 + e.value.byteLength + 2;
-    if (hs !== null) for (const [n, v] of hs) size += 2 + n.byteLength + 4 + v.byteLength;
   }
-  // A buffer of its own (not from the shared pool), so it can be transferred to the writer thread.
+  // A buffer of its own (not from the shared pool), so it can be transferred to the writer thread;
+  // written through a DataView (cheaper per field than Buffer's write methods).
   const buf = Buffer.allocUnsafeSlow(size);
+  const view = new DataView(buf.buffer, buf.byteOffset, size);
   buf[0] = MAGIC;
   buf[1] = VERSION;
-  buf.writeUInt32LE(count, 2);
+  view.setUint32(2, count, true);
   let o = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const e = entries[from + i]!;
-    buf.writeUInt32LE(offsetDeltas === undefined ? i : offsetDeltas[i]!, o);
-    buf.writeDoubleLE(e.timestamp ?? defaultTimestamp, o + 4);
+    view.setUint32(o, offsetDeltas === undefined ? i : offsetDeltas[i]!, true);
+    view.setFloat64(o + 4, e.timestamp ?? defaultTimestamp, true);
     o += 12;
-    if (e.key == null) {
-      buf.writeInt32LE(-1, o);
+    const key = e.key;
+    if (key == null) {
+      view.setInt32(o, -1, true);
       o += 4;
     } else {
-      buf.writeInt32LE(e.key.byteLength, o);
-      buf.set(e.key, o + 4);
-      o += 4 + e.key.byteLength;
+      view.setInt32(o, key.byteLength, true);
+      buf.set(key, o + 4);
+      o += 4 + key.byteLength;
     }
-    buf.writeUInt32LE(e.value.byteLength, o);
-    buf.set(e.value, o + 4);
-    o += 4 + e.value.byteLength;
-    const hs = headerBytes[i];
-    buf.writeUInt16LE(hs?.length ?? 0, o);
+    const value = e.value;
+    view.setUint32(o, value.byteLength, true);
+    buf.set(value, o + 4);
+    o += 4 + value.byteLength;
+    const hs = headerBytes === null ? null : headerBytes[i]!;
+    view.setUint16(o, hs?.length ?? 0, true);
     o += 2;
-    if (hs != null) {
+    if (hs !== null) {
       for (const [n, v] of hs) {
-        buf.writeUInt16LE(n.byteLength, o);
+        view.setUint16(o, n.byteLength, true);
         buf.set(n, o + 2);
         o += 2 + n.byteLength;
-        buf.writeUInt32LE(v.byteLength, o);
+        view.setUint32(o, v.byteLength, true);
         buf.set(v, o + 4);
         o += 4 + v.byteLength;
       }
     }
   }
-  buf.writeUInt32LE(checksum(buf), 6);
+  view.setUint32(6, checksum(buf), true);
   return buf;
 }
 
