@@ -131,6 +131,13 @@ function checksum(buf: Uint8Array): number {
   return crc32(buf.subarray(HEADER_BYTES), crc32(buf.subarray(0, 6)));
 }
 
+/**
+ * A CRC that does not match: damaged storage — or, the one time it was met in practice, a log
+ * directory written by an earlier development build whose batch layout differed.
+ */
+const CRC_MISMATCH =
+  'CRC mismatch: the stored batch is damaged, or was written by an incompatible earlier build of Sluice (a log directory from such a build must be moved aside)';
+
 function corrupt(where: string, reason: string): SluiceError {
   return new SluiceError(ErrorCode.LOG_STORAGE_CORRUPT, `corrupt record batch in ${where}: ${reason}`, { details: { where } });
 }
@@ -165,7 +172,7 @@ export class BatchCursor {
     const size = blob.byteLength;
     if (size < HEADER_BYTES || blob[0] !== MAGIC || blob[1] !== VERSION) throw corrupt(this.#where, 'bad magic or version');
     this.#view = new DataView(blob.buffer, blob.byteOffset, size);
-    if (checksum(blob) !== this.#view.getUint32(6, true)) throw corrupt(this.#where, 'CRC mismatch');
+    if (checksum(blob) !== this.#view.getUint32(6, true)) throw corrupt(this.#where, CRC_MISMATCH);
     this.#blob = blob;
     this.#meta = meta;
     this.#count = this.#view.getUint32(2, true);

@@ -92,6 +92,7 @@ test('a byte flipped inside a stored batch fails the read with LOG_STORAGE_CORRU
 
   const error = await expectCode(readFrom(log, topic, 0), ErrorCode.LOG_STORAGE_CORRUPT, `${topic}/0@5`);
   assert.equal(error.name, 'SluiceError');
+  assert.match(error.message, /CRC mismatch: the stored batch is damaged, or was written by an incompatible earlier build/);
   await expectCode(readFrom(log, topic, 7), ErrorCode.LOG_STORAGE_CORRUPT);
   // A seek by timestamp that lands in the damaged batch reads it, too.
   const consumer = await readerAt(log, topic, 0);
