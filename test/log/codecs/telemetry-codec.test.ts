@@ -208,3 +208,10 @@ test('the magic byte is the first byte', () => {
   assert.equal(telemetryCodec.encode(typical)[0], TELEMETRY_MAGIC);
   assert.ok(telemetryCodec.encode(typical).length < new TextEncoder().encode(JSON.stringify(typical)).length);
 });
+
+test('only own metrics are encoded: inherited enumerable properties are not metrics', () => {
+  const metrics = Object.assign(Object.create({ inherited: 9 }) as Record<string, number>, { a: 1, b: 2 });
+  assert.deepEqual(roundTrip({ deviceId: 'd', ts: 1, metrics }).metrics, { a: 1, b: 2 });
+  for (let i = 0; i < 3; i++) assert.deepEqual(roundTrip({ deviceId: 'd', ts: 1, metrics: { a: 1, b: 2 } }).metrics, { a: 1, b: 2 });
+  assert.deepEqual(roundTrip({ deviceId: 'd', ts: 1, metrics }).metrics, { a: 1, b: 2 }, 'after the names block was cached');
+});
