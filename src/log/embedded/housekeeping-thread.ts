@@ -1,24 +1,25 @@
 /**
  * The housekeeping thread of an embedded log, beside the writer thread, so that the callers'
  * event loop never does this work nor waits for the write lock because of it:
- * - every CHECKPOINT_INTERVAL_MS it copies the WAL into the database file (SQLite's passive
- *   checkpoint, which never blocks writers or readers), so the WAL stays small enough for readers
- *   to search quickly;
+ * - it copies the WAL into the database file (SQLite's passive checkpoint, which never blocks
+ *   writers or readers), so the WAL stays small enough for readers to search quickly: looking
+ *   every 25 ms, when its own process has written enough since its last checkpoint, or a second
+ *   after it wrote anything (checkpoint-policy.ts: the processes that write the most do it);
  * - every `maintenanceIntervalMs` it applies retention and compaction (maintenance.ts), in short
  *   write transactions.
  * It runs at the process's priority: at a lower one (tried: nice +10) its write transactions
  * stretched on a busy core while every other writer waited for the lock.
  */
 import { workerData } from 'node:worker_threads';
+import { CHECKPOINT_DEFAULTS, CheckpointPolicy } from './checkpoint-policy.ts';
 import { openDatabase } from './database.ts';
 import { Maintenance } from './maintenance.ts';
 import { TopicCatalog } from './topics.ts';
 import type { WriterThreadData } from './writer-thread.ts';
 
-/** How often to look at the WAL. */
-const CHECKPOINT_INTERVAL_MS = 25;
-
-const { dir, busyTimeoutMs, maintenanceIntervalMs } = workerData as WriterThreadData;
+const { dir, busyTimeoutMs, maintenanceIntervalMs, written } = workerData as WriterThreadData;
+const writtenBytes = new Int32Array(written);
+const policy = new CheckpointPolicy(performance.now());
 const db = openDatabase(dir, busyTimeoutMs);
 // Like the callers' connection: maintenance commits survive a process crash and become durable
 // with the next fsync of the shared WAL.
@@ -27,12 +28,15 @@ const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const maintenance = new Maintenance(db, new TopicCatalog(db), Date.now);
 
 setInterval(() => {
+  const now = performance.now();
+  if (!policy.due(Atomics.exchange(writtenBytes, 0, 0), now)) return;
   try {
     checkpoint.get();
+    policy.done(now);
   } catch {
     // A checkpoint that can't run now (the database is busy) runs at the next tick.
   }
-}, CHECKPOINT_INTERVAL_MS);
+}, CHECKPOINT_DEFAULTS.intervalMs);
 
 setInterval(() => {
   try {

@@ -23,6 +23,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SluiceError } from '../../errors.ts';
 import type { AppendReply, AppendRequest } from './append-request.ts';
 import { BatchWriter } from './batch-writer.ts';
+import { CHECKPOINT_DEFAULTS } from './checkpoint-policy.ts';
 import { isBusy, openDatabase } from './database.ts';
 
 /** What the writer thread is started with. */
@@ -35,9 +36,15 @@ export interface WriterThreadData {
   readonly walFd: number;
   /** How often the housekeeping thread runs retention and compaction. */
   readonly maintenanceIntervalMs: number;
+  /**
+   * One Int32: bytes this process wrote since the housekeeping thread last looked (the writer
+   * thread adds, the housekeeping thread takes; see checkpoint-policy.ts).
+   */
+  readonly written: SharedArrayBuffer;
 }
 
-const { dir, busyTimeoutMs, signalFd, walFd } = workerData as WriterThreadData;
+const { dir, busyTimeoutMs, signalFd, walFd, written } = workerData as WriterThreadData;
+const writtenBytes = new Int32Array(written);
 /** How long the thread sleeps between tries for the write lock another process holds. */
 const LOCK_RETRY_MS = 0.1;
 const db = openDatabase(dir, busyTimeoutMs);
@@ -70,6 +77,7 @@ function drain(): void {
   const requests = queue;
   queue = [];
   const replies = applyAll(requests);
+  Atomics.add(writtenBytes, 0, bytesOf(requests));
   // Wakes consumers of other processes (context.ts), now that the commit is visible; before the
   // replies, so that a log closed right after its last append has signalled it.
   if (replies.some((r, i) => 'bases' in r && requests[i]!.appends.length > 0)) touchSignal();
@@ -78,6 +86,16 @@ function drain(): void {
     else port.postMessage(reply);
   }
   if (unflushed.length > 0 && !flushing) flush();
+}
+
+/** What `requests` wrote, roughly: their batches, and a page per request (checkpoint-policy.ts). */
+function bytesOf(requests: readonly AppendRequest[]): number {
+  let bytes = 0;
+  for (const r of requests) {
+    bytes += CHECKPOINT_DEFAULTS.requestBytes;
+    for (const a of r.appends) for (const b of a.batches) bytes += b.blob.byteLength;
+  }
+  return bytes;
 }
 
 /** Flushes the WAL, then acknowledges every reply committed before the flush began. */

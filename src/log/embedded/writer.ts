@@ -17,7 +17,7 @@ const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /** Submits appends to the writer thread of one log directory. */
 export class Writer {
-  readonly #data: Omit<WriterThreadData, 'signalFd' | 'walFd'>;
+  readonly #data: Omit<WriterThreadData, 'signalFd' | 'walFd' | 'written'>;
   readonly #pending = new Map<number, { resolve: (bases: number[]) => void; reject: (error: unknown) => void }>();
   #worker: Worker | null = null;
   #housekeeper: Worker | null = null;
@@ -28,7 +28,7 @@ export class Writer {
   #failure: SluiceError | null = null;
   #drained: Array<() => void> = [];
 
-  constructor(data: Omit<WriterThreadData, 'signalFd' | 'walFd'>) {
+  constructor(data: Omit<WriterThreadData, 'signalFd' | 'walFd' | 'written'>) {
     this.#data = data;
   }
 
@@ -49,10 +49,11 @@ export class Writer {
     // The log's own connection made the WAL when it opened the database, and keeps it while open.
     this.#walFd = openSync(join(this.#data.dir, `${DATABASE_FILE}-wal`), 'r');
     this.#signalFd = openSignal(this.#data.dir);
-    const workerData: WriterThreadData = { ...this.#data, signalFd: this.#signalFd, walFd: this.#walFd };
+    const written = new SharedArrayBuffer(4);
+    const workerData: WriterThreadData = { ...this.#data, signalFd: this.#signalFd, walFd: this.#walFd, written };
     const worker = new Worker(new URL(`./writer-thread${EXTENSION}`, import.meta.url), { workerData });
     worker.unref();
-    const housekeeper = new Worker(new URL(`./housekeeping-thread${EXTENSION}`, import.meta.url), { workerData: this.#data });
+    const housekeeper = new Worker(new URL(`./housekeeping-thread${EXTENSION}`, import.meta.url), { workerData: { ...this.#data, written } });
     housekeeper.unref();
     this.#housekeeper = housekeeper;
     worker.on('message', (reply: AppendReply) => this.#settle(reply));
