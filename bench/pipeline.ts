@@ -21,7 +21,8 @@
  *    spike: its append time − its telemetry record's append time, both the log's own
  *    (`LogRecord.appendedAt`, embedded backend) — the figure issue 5's target is about; also
  *    `scoredAt` − the time the telemetry was sent (before the producer encodes it), and the time a
- *    consumer here reads the anomaly back − that send time.
+ *    consumer here reads the anomaly back − that send time. Also the CPU the serving process used
+ *    meanwhile, in % of its core (Linux: /proc/<pid>/stat).
  *
  * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
  *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--cpu-prof DIR] [--json]
@@ -32,7 +33,7 @@
  *        With --json the last line is one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -72,6 +73,8 @@ export interface PipelineBenchResult {
   readonly e2eVisibleP99Ms: number | null;
   /** Phase 4: anomalies measured. */
   readonly e2eAnomalies: number | null;
+  /** Phase 4: CPU the serving process used during the measured traffic, % of one core (Linux; null elsewhere). */
+  readonly e2eServingCpuPercent: number | null;
 }
 
 const USAGE =
@@ -85,6 +88,8 @@ const TICK_MS = 5;
 const SPIKE_EVERY = 997;
 /** Phase 4's traffic before the measured window. */
 const E2E_WARMUP_MS = 3_000;
+/** Linux's unit of the CPU times in /proc/<pid>/stat (USER_HZ). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Runs the benchmark with CLI-style arguments; prints figures (and JSON last with --json). */
 export async function runPipelineBench(args: readonly string[]): Promise<PipelineBenchResult> {
@@ -150,6 +155,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       say(`  end-to-end at ${e2eRate!.toLocaleString('en-US')} records/s (${why}), ${e2e.n.toLocaleString('en-US')} anomalies:`);
       if (e2e.appendP99 !== null) say(`    telemetry appended → anomaly appended p50 ${e2e.appendP50!.toFixed(2)} ms, p99 ${e2e.appendP99.toFixed(2)} ms (${e2e.appendN} anomalies of spikes)`);
       say(`    telemetry sent → anomaly scored p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms; → anomaly read back p50 ${e2e.visibleP50.toFixed(1)} ms, p99 ${e2e.visibleP99.toFixed(1)} ms`);
+      if (e2e.servingCpuPercent !== null) say(`    the serving process used ${Math.round(e2e.servingCpuPercent)}% of its core meanwhile (all its threads)`);
     }
     const result: PipelineBenchResult = {
       node: process.version,
@@ -171,6 +177,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       e2eScoredP99Ms: e2e && round2(e2e.p99),
       e2eVisibleP99Ms: e2e && round2(e2e.visibleP99),
       e2eAnomalies: e2e && e2e.n,
+      e2eServingCpuPercent: e2e?.servingCpuPercent == null ? null : Math.round(e2e.servingCpuPercent),
     };
     if (values.json) console.log(JSON.stringify(result));
     return result;
@@ -463,7 +470,10 @@ async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: s
   // backlog that takes a while to drain at half load.
   await new Promise((resolve) => setTimeout(resolve, E2E_WARMUP_MS));
   const from = Date.now();
+  const cpuFrom = cpuSeconds(s.child.pid);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
+  const cpuTo = cpuSeconds(s.child.pid);
+  const servingCpuPercent = cpuFrom === null || cpuTo === null ? null : ((cpuTo - cpuFrom) / ((Date.now() - from) / 1_000)) * 100;
   const sent = await load.stop();
   await until(() => (s.progress?.records ?? 0) >= sent, 60_000, 'every record scored');
   const seen = await anomalies.stop();
@@ -490,7 +500,19 @@ async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: s
     p99: quantile(scored, 0.99),
     visibleP50: quantile(visible, 0.5),
     visibleP99: quantile(visible, 0.99),
+    servingCpuPercent,
   };
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; null where /proc can't tell. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
 }
 
 /** The append time of each record of `topic` (partition 0) at `offsets`, where the log keeps one. */
