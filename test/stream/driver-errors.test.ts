@@ -132,3 +132,21 @@ test('topology validation names what is wrong', async () => {
   assert.ok(Object.isFrozen(t) && Object.isFrozen(t.nodes) && Object.isFrozen(t.nodes[0]));
   assert.match(t.describe(), /^Topology \(errors: deserialization=fail, processing=fail\)\n {2}Sub-topology 0\n/);
 });
+
+test("a throwing timestamp extractor fails as a deserialization error, an invalid timestamp as one of its own, each naming the record ('fail')", async () => {
+  const b = topology({ errors: { deserialization: 'fail', processing: 'skip' } });
+  b.stream('in', {
+    ...codecs,
+    timestamp: (_raw, kv) => {
+      if (kv.value === 1) throw new Error('no time in this one');
+      return kv.value === 2 ? -5 : kv.value;
+    },
+  }).to('out', codecs);
+  const driver = new TopologyTestDriver(b.build());
+  const input = driver.input<string, number>('in');
+  await input.pipe('k', 10);
+  const thrown = await expectCode(input.pipe('k', 1), ErrorCode.STREAM_DESERIALIZATION, 'in/0@1');
+  assert.match(thrown.message, /no time in this one/);
+  await expectCode(input.pipe('k', 2), ErrorCode.STREAM_INVALID_TIMESTAMP, 'in/0@2');
+  assert.deepEqual(driver.output('out', codecs).readValues(), [10]);
+});
