@@ -37,7 +37,7 @@ export const stringCodec: Codec<string> = {
   },
   decode(bytes) {
     if (!(bytes instanceof Uint8Array)) throw decodeError('string', `expected a Uint8Array, got ${describe(bytes)}`);
-    // No try on the short path: around the cache lookup it kept V8 from inlining it (~60 ns a key).
+    // No try on the short path: around the cache lookup it made a decode ~60 ns slower (measured).
     if (bytes.length <= shortStrings.maxBytes) return shortStrings.find(bytes, 0, bytes.length) ?? invalidString(bytes);
     try {
       return utf8Decode(bytes);

