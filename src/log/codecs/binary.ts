@@ -240,16 +240,10 @@ export class ByteReader {
     }
     const start = this.pos;
     this.pos = start + n;
-    if (cache !== undefined && n <= cache.maxBytes) return cache.get(this.buf, start, n, what);
-    return decodeUtf8(this.buf, start, n, what);
+    const s = cache !== undefined && n <= cache.maxBytes ? cache.find(this.buf, start, n) : tryDecodeUtf8(this.buf, start, n);
+    if (s === undefined) throw new ReadFailure(`${what} is not valid UTF-8`, start);
+    return s;
   }
-}
-
-/** Decodes `n` bytes at `start`; throws ReadFailure naming `what` when they are not valid UTF-8. */
-function decodeUtf8(buf: Uint8Array, start: number, n: number, what: string): string {
-  const s = tryDecodeUtf8(buf, start, n);
-  if (s === undefined) throw new ReadFailure(`${what} is not valid UTF-8`, start);
-  return s;
 }
 
 /**
@@ -301,13 +295,6 @@ export class StringCache {
     this.lengths = new Int32Array(slots).fill(-1);
     this.values = Array.from({ length: slots }, () => '');
     this.recent = new Uint8Array(slots / 2);
-  }
-
-  /** The string of `buf[start, start + n)` (n ≤ maxBytes); throws ReadFailure naming `what` on invalid UTF-8. */
-  get(buf: Uint8Array, start: number, n: number, what: string): string {
-    const s = this.find(buf, start, n);
-    if (s === undefined) throw new ReadFailure(`${what} is not valid UTF-8`, start);
-    return s;
   }
 
   /** The string of `buf[start, start + n)` (n ≤ maxBytes), or undefined when it is not valid UTF-8. */

@@ -260,7 +260,7 @@ export class StreamTask implements ControlTarget {
       this.#handle(invalidTimestampError(this.#source.name, raw, ts));
       return undefined;
     }
-    if (record.timestamp > this.#streamTime) this.#streamTime = record.timestamp;
+    if (ts > this.#streamTime) this.#streamTime = ts;
     try {
       const r = this.#graph.source.process(record);
       if (r !== undefined) return r.catch((error: unknown) => this.#handle(error));
