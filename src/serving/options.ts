@@ -64,7 +64,7 @@ export interface ServingStreamOptions {
   readonly maxInFlightBatches?: number;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
-  /** How long an anomaly (or dead letter) waits for the end of its batch before it is sent on its own, in ms. Default 1. */
+  /** The longest an anomaly (or dead letter) waits for the end of its batch before it is sent on its own, in ms (it leaves at once when no earlier early send is unacknowledged). Default 1. */
   readonly maxOutputDelayMs?: number;
 }
 

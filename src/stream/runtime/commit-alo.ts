@@ -54,9 +54,13 @@ export class AtLeastOnceCommitter implements Committer {
     if (due) this.#commitInBackground(idle);
   }
 
-  /** Sends outputs of the batch being processed ahead of its end (`maxOutputDelayMs`); its offsets come with the batch. */
-  sendEarly(outputs: readonly ProducerRecord[]): void {
-    this.#pipeline.push(outputs, [], []);
+  /**
+   * Sends outputs of the batch being processed ahead of its end (`maxOutputDelayMs`); its offsets
+   * come with the batch. Resolves once the send is settled (acknowledged or failed: a failure stops
+   * the application at the batch's push).
+   */
+  sendEarly(outputs: readonly ProducerRecord[]): Promise<void> {
+    return this.#pipeline.push(outputs, [], []);
   }
 
   async commitAll(): Promise<void> {

@@ -48,9 +48,11 @@ export interface RunOptions {
   readonly maxInFlightBatches?: number;
   /**
    * At-least-once: the longest an output waits for the end of its batch, in ms (checked every 16
-   * records); past it, the outputs collected so far are sent at once, ahead of the batch's end
-   * (their input offsets still wait for the batch). For apps whose outputs must leave quickly, such
-   * as alerts; each early send is one more append. Default: none (outputs go with their batch).
+   * records). When set, the outputs collected so far are sent ahead of the batch's end (their input
+   * offsets still wait for the batch) at the next check when no earlier early send is still
+   * unacknowledged — so a rare output, such as an alert, leaves at once — and otherwise once the
+   * oldest has waited this long. For apps whose outputs must leave quickly; each early send is one
+   * more append. Default: none (outputs go with their batch).
    * Exactly-once ignores it (outputs become visible with the transaction anyway).
    */
   readonly maxOutputDelayMs?: number;

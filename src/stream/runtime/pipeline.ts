@@ -58,9 +58,10 @@ export class SendPipeline {
 
   /**
    * Starts producing outputs; `offsets` (and the processed `batches` they cover) become committable
-   * once these outputs and every earlier push's are acknowledged.
+   * once these outputs and every earlier push's are acknowledged. Resolves (never rejects) once
+   * this push is settled; a failure is thrown where the batch is retired.
    */
-  push(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[], batches: readonly BatchInfo[]): void {
+  push(outputs: readonly ProducerRecord[], offsets: readonly TopicPartitionOffset[], batches: readonly BatchInfo[]): Promise<void> {
     let sent: Promise<unknown>;
     try {
       sent = outputs.length === 0 ? Promise.resolve() : this.#send(outputs);
@@ -79,6 +80,7 @@ export class SendPipeline {
       },
     );
     this.#queue.push(pending);
+    return pending.ack;
   }
 
   /** Retires the acknowledged batches at the head without waiting; throws a failed send's error. */

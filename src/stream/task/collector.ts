@@ -14,17 +14,28 @@ export interface RecordCollector {
 
 /**
  * A collector that keeps records in order until {@link BufferCollector.take} is called — or, once
- * {@link BufferCollector.handOffAfter} set a delay, until {@link BufferCollector.checkDelay} finds
- * that the oldest has waited that long.
+ * {@link BufferCollector.handOffAfter} set a delay, until {@link BufferCollector.checkDelay} hands
+ * them on early: at once when no early hand-off is still unacknowledged (a rare output, such as an
+ * alert, leaves without waiting), otherwise once the oldest has waited the delay (frequent outputs
+ * collect meanwhile: about one hand-off per delay, not one per check).
  */
 export class BufferCollector implements RecordCollector {
   #records: ProducerRecord[] = [];
-  #early: { readonly delayMs: number; readonly handOff: (records: ProducerRecord[]) => void } | null = null;
+  #early: { readonly delayMs: number; readonly handOff: (records: ProducerRecord[]) => Promise<unknown> } | null = null;
   /** When the oldest record now collected arrived (performance.now()). */
   #oldestAt = 0;
+  /** Early hand-offs whose promise has not settled yet. */
+  #unsettled = 0;
+  readonly #settle = (): void => {
+    this.#unsettled--;
+  };
 
-  /** From now on, records collected `delayMs` ago go to `handOff` at the next {@link checkDelay}. */
-  handOffAfter(delayMs: number, handOff: (records: ProducerRecord[]) => void): void {
+  /**
+   * From now on {@link checkDelay} hands the records collected so far to `handOff` (which resolves
+   * once they are acknowledged) when no earlier hand-off is unsettled, or when the oldest has waited
+   * `delayMs`.
+   */
+  handOffAfter(delayMs: number, handOff: (records: ProducerRecord[]) => Promise<unknown>): void {
     this.#early = { delayMs, handOff };
   }
 
@@ -35,7 +46,10 @@ export class BufferCollector implements RecordCollector {
 
   checkDelay(): void {
     const early = this.#early;
-    if (early !== null && this.#records.length > 0 && performance.now() - this.#oldestAt >= early.delayMs) early.handOff(this.take());
+    if (early === null || this.#records.length === 0) return;
+    if (this.#unsettled > 0 && performance.now() - this.#oldestAt < early.delayMs) return;
+    this.#unsettled++;
+    early.handOff(this.take()).then(this.#settle, this.#settle);
   }
 
   /** Records collected so far. */
