@@ -1,13 +1,18 @@
 /** Reading record batches back from partitions (appends go through the writer thread: writer.ts). */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { LogRecord } from '../types.ts';
-import { BatchCursor, decodeBatch } from './batch.ts';
+import { BatchCursor, decodeBatch, type BatchMeta } from './batch.ts';
 import { type TopicRow, unknownTopic } from './topics.ts';
 
 interface BatchRow {
   base_offset: number;
   data: Uint8Array;
   appended_at: number | null;
+}
+
+/** Where the batch of `row` came from, for its records and error messages. */
+function metaOf(topic: TopicRow, partition: number, row: BatchRow): BatchMeta {
+  return { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined };
 }
 
 /** Reads the batches of every partition. */
@@ -35,7 +40,7 @@ export class PartitionLog {
   read(topic: TopicRow, partition: number, fromOffset: number, maxRecords: number, out: LogRecord[]): BatchCursor | null {
     let added = 0;
     for (const row of this.#fetch.iterate(topic.id, partition, fromOffset) as IterableIterator<BatchRow>) {
-      const cursor = new BatchCursor(row.data, { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined });
+      const cursor = new BatchCursor(row.data, metaOf(topic, partition, row));
       added += cursor.take(fromOffset, maxRecords - added, out);
       if (added >= maxRecords) return cursor.done ? null : cursor;
     }
@@ -47,7 +52,7 @@ export class PartitionLog {
     const row = this.#byTimestamp.get(topic.id, partition, timestamp) as BatchRow | undefined;
     if (row === undefined) return null;
     const records: LogRecord[] = [];
-    decodeBatch(row.data, { topic: topic.name, partition, baseOffset: row.base_offset, appendedAt: row.appended_at ?? undefined }, 0, Number.MAX_SAFE_INTEGER, records);
+    decodeBatch(row.data, metaOf(topic, partition, row), 0, Number.MAX_SAFE_INTEGER, records);
     return records.find((r) => r.timestamp >= timestamp)?.offset ?? null;
   }
 
