@@ -9,6 +9,8 @@ export interface EmbeddedLogConfig {
   readonly backend: 'embedded';
   /** Directory holding the log. Default `./data`. */
   readonly dir?: string;
+  /** Size at which a partition of a `delete`-policy topic starts a new segment file. Default 64 MiB. */
+  readonly segmentBytes?: number;
 }
 
 /** SASL credentials for Kafka. */

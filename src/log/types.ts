@@ -281,10 +281,10 @@ export interface Log {
   readonly backend: BackendName;
   readonly admin: Admin;
   /**
-   * True when the log's writes become durable in the order they were made, so that a durable
-   * write (`acks: 'all'`, an offset commit) makes every earlier write durable too, and a power loss
-   * can only lose a suffix of the log's history: the embedded log (one write-ahead log for every
-   * topic). Not Kafka, whose partitions live on different brokers. The stream runtime's
+   * True when a durable write (`acks: 'all'`, an offset commit) makes every earlier write durable
+   * too, so that a power loss never keeps an offset commit while losing records appended before
+   * it: the embedded log (a flush covers every unflushed segment file and the one write-ahead
+   * log). Not Kafka, whose partitions live on different brokers. The stream runtime's
    * at-least-once mode then produces outputs without waiting for a flush: the durable offset commit
    * that follows them covers them. Absent: false.
    */

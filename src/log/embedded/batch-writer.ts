@@ -1,13 +1,25 @@
 /**
- * Writes encoded batches into the database: batch rows plus the partitions' new end offsets, for a
- * transaction commit the fencing check and the group offsets, and consumers' offset commits. The caller owns the SQLite
- * transaction, so everything `apply` does commits or rolls back together.
+ * Writes encoded batches: their bytes into segment files (`delete`-policy topics outside
+ * transactions; segments.ts) or the batch rows themselves, the batch rows, and the partitions' new end
+ * offsets; for a transaction commit the fencing check and the group offsets; consumers' offset
+ * commits. The caller owns the SQLite transaction, so everything `apply` does commits or rolls back
+ * together (bytes written to a segment past its recorded end are simply overwritten later).
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { AppendRequest, EncodedBatch, TransactionCommit } from './append-request.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
+import { type SegmentAppender, type SegmentLocation, segmentMaxAge } from './segments.ts';
 import { unknownTopic } from './topics.ts';
+
+const NO_BYTES = new Uint8Array(0);
+
+interface TargetRow {
+  end_offset: number;
+  cleanup_policy: 'delete' | 'compact';
+  segment_ms: number | null;
+  retention_ms: number | null;
+}
 
 /** Applies append requests inside the caller's transaction. */
 export class BatchWriter {
@@ -16,12 +28,21 @@ export class BatchWriter {
   readonly #insertBatch: StatementSync;
   readonly #advance: StatementSync;
   readonly #epoch: StatementSync;
+  readonly #segments: SegmentAppender | null;
+  readonly #clock: () => number;
+  /** Batch bytes written into the database (its WAL) since the last {@link takeDatabaseBytes}. */
+  #databaseBytes = 0;
 
-  constructor(db: DatabaseSync, clock: () => number) {
+  /** `segments` null: every batch is kept in the database (compaction's rewrites, which are never segment-stored). */
+  constructor(db: DatabaseSync, clock: () => number, segments: SegmentAppender | null = null) {
     this.#groups = new GroupCoordinator(db, clock);
-    this.#endOffset = db.prepare('SELECT end_offset FROM partitions WHERE topic_id = ? AND partition = ?');
+    this.#segments = segments;
+    this.#clock = clock;
+    this.#endOffset = db.prepare(
+      'SELECT p.end_offset, t.cleanup_policy, t.segment_ms, t.retention_ms FROM partitions p JOIN topics t ON t.id = p.topic_id WHERE p.topic_id = ? AND p.partition = ?',
+    );
     this.#insertBatch = db.prepare(
-      'INSERT INTO batches (topic_id, partition, base_offset, last_offset, min_ts, max_ts, bytes, data, appended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO batches (topic_id, partition, base_offset, last_offset, min_ts, max_ts, bytes, data, appended_at, segment, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#advance = db.prepare('UPDATE partitions SET end_offset = ?, bytes = bytes + ? WHERE topic_id = ? AND partition = ?');
     this.#epoch = db.prepare('SELECT epoch FROM producers WHERE transactional_id = ?');
@@ -36,12 +57,16 @@ export class BatchWriter {
     if (request.transaction !== null) this.#assertNotFenced(request.transaction);
     const appendedAt = performance.timeOrigin + performance.now();
     const bases = request.appends.map((a) => {
-      const row = this.#endOffset.get(a.topicId, a.partition) as { end_offset: number } | undefined;
+      const row = this.#endOffset.get(a.topicId, a.partition) as TargetRow | undefined;
       if (row === undefined) throw unknownTopic(a.topic);
+      // A transaction's batches stay in the database, on disk atomically with its offsets (segments.ts).
+      const segments = row.cleanup_policy === 'delete' && request.transaction === null ? this.#segments : null;
+      const maxAgeMs = segmentMaxAge({ segmentMs: row.segment_ms, retentionMs: row.retention_ms });
       let offset = row.end_offset;
       let bytes = 0;
       for (const b of a.batches) {
-        this.insert(a.topicId, a.partition, offset, offset + b.count - 1, b, appendedAt);
+        const at = segments?.append(a.topicId, a.partition, b.blob, maxAgeMs, this.#clock()) ?? null;
+        this.insert(a.topicId, a.partition, offset, offset + b.count - 1, b, appendedAt, at);
         offset += b.count;
         bytes += b.blob.byteLength;
       }
@@ -53,9 +78,41 @@ export class BatchWriter {
     return bases;
   }
 
-  /** Inserts one batch row as is (compaction uses it to keep original offsets); `appendedAt` null: not known. */
-  insert(topicId: number, partition: number, baseOffset: number, lastOffset: number, batch: Omit<EncodedBatch, 'count'>, appendedAt: number | null): void {
-    this.#insertBatch.run(topicId, partition, baseOffset, lastOffset, batch.minTs, batch.maxTs, batch.blob.byteLength, batch.blob, appendedAt);
+  /**
+   * Inserts one batch row as is (compaction uses it to keep original offsets); `appendedAt` null:
+   * not known; `at`: where its bytes were written (null: into the row).
+   */
+  insert(
+    topicId: number,
+    partition: number,
+    baseOffset: number,
+    lastOffset: number,
+    batch: Omit<EncodedBatch, 'count'>,
+    appendedAt: number | null,
+    at: SegmentLocation | null = null,
+  ): void {
+    const { blob } = batch;
+    if (at === null) this.#databaseBytes += blob.byteLength;
+    this.#insertBatch.run(
+      topicId,
+      partition,
+      baseOffset,
+      lastOffset,
+      batch.minTs,
+      batch.maxTs,
+      blob.byteLength,
+      at === null ? blob : NO_BYTES,
+      appendedAt,
+      at?.segment ?? null,
+      at?.position ?? null,
+    );
+  }
+
+  /** Batch bytes written into the database since the last call (what its WAL grew by, roughly). */
+  takeDatabaseBytes(): number {
+    const bytes = this.#databaseBytes;
+    this.#databaseBytes = 0;
+    return bytes;
   }
 
   #assertNotFenced({ transactionalId, epoch }: TransactionCommit): void {

@@ -1,6 +1,7 @@
 /**
  * The embedded backend's storage: one SQLite database (node:sqlite) in WAL mode in the log
- * directory. Why SQLite storing record batches as blobs: see docs/embedded-storage.md.
+ * directory, holding the index and every other table, with the record batches of `delete`-policy
+ * topics in segment files beside it (segments.ts). Why: see docs/embedded-storage.md.
  *
  * Every append is one SQLite transaction that inserts the batch rows and moves the partitions' end
  * offsets, so a reader (in this or any other process) sees whole batches or nothing, and a crash at
@@ -41,9 +42,20 @@ CREATE TABLE IF NOT EXISTS batches (
   max_ts INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
   data BLOB NOT NULL,
-  appended_at REAL
+  appended_at REAL,
+  segment INTEGER,
+  position INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS batches_by_last_offset ON batches (topic_id, partition, last_offset);
+CREATE TABLE IF NOT EXISTS segments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  flushed INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS segments_by_partition ON segments (topic_id, partition, id);
 CREATE TABLE IF NOT EXISTS group_offsets (
   group_id TEXT NOT NULL,
   topic TEXT NOT NULL,
@@ -107,11 +119,14 @@ export function openDatabase(dir: string, busyTimeoutMs: number): DatabaseSync {
 
 /**
  * Brings a database made by an earlier version up to the current schema: `batches.appended_at`
- * (added later; batches from before it have none).
+ * (batches from before it have none), `batches.segment` and `position` (batches from before them
+ * keep their bytes in `data`).
  */
 function addMissingColumns(db: DatabaseSync): void {
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('batches') as { name: string }[];
-  if (!columns.some((c) => c.name === 'appended_at')) db.exec('ALTER TABLE batches ADD COLUMN appended_at REAL');
+  const columns = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all('batches') as { name: string }[]).map((c) => c.name));
+  if (!columns.has('appended_at')) db.exec('ALTER TABLE batches ADD COLUMN appended_at REAL');
+  if (!columns.has('segment')) db.exec('ALTER TABLE batches ADD COLUMN segment INTEGER');
+  if (!columns.has('position')) db.exec('ALTER TABLE batches ADD COLUMN position INTEGER');
 }
 
 /**

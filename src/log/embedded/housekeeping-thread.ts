@@ -25,7 +25,7 @@ const db = openDatabase(dir, busyTimeoutMs);
 // with the next fsync of the shared WAL.
 db.exec('PRAGMA synchronous = NORMAL');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const maintenance = new Maintenance(db, new TopicCatalog(db), Date.now);
+const maintenance = new Maintenance(db, dir, new TopicCatalog(db, dir), Date.now);
 
 setInterval(() => {
   const now = performance.now();

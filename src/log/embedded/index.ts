@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { EmbeddedLogConfig } from '../config.ts';
 import { DEFAULT_EMBEDDED_DIR } from '../config.ts';
 import type { Admin, Consumer, ConsumerOptions, Log, Producer, ProducerOptions } from '../types.ts';
+import { ErrorCode, SluiceError } from '../../errors.ts';
 import { assertOpen } from '../validate.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { EmbeddedConsumer } from './consumer.ts';
@@ -13,6 +14,7 @@ import { AppendSignal, type EmbeddedContext } from './context.ts';
 import { openDatabase } from './database.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import { PartitionLog } from './partition-log.ts';
+import { SEGMENT_DEFAULTS } from './segments.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { TopicCatalog } from './topics.ts';
 import { Writer } from './writer.ts';
@@ -24,6 +26,8 @@ export const EMBEDDED_DEFAULTS = {
   busyTimeoutMs: 10_000,
   /** How often retention and compaction run (on the housekeeping thread of each process that writes). */
   maintenanceIntervalMs: 1_000,
+  /** Size at which a partition of a `delete`-policy topic starts a new segment file. */
+  segmentBytes: SEGMENT_DEFAULTS.maxBytes,
 } as const;
 
 /** One signal per directory, so that every log of this process on it wakes the others' consumers. */
@@ -40,7 +44,7 @@ export function openEmbeddedLog(config: EmbeddedLogConfig = { backend: 'embedded
 
 class EmbeddedLog implements Log {
   readonly backend = 'embedded';
-  /** Every topic shares one SQLite write-ahead log, flushed in order. */
+  /** A durable write flushes every unflushed segment file, then the one shared write-ahead log. */
   readonly orderedDurability = true;
   readonly admin: Admin;
   readonly #ctx: EmbeddedContext;
@@ -49,6 +53,12 @@ class EmbeddedLog implements Log {
 
   constructor(config: EmbeddedLogConfig) {
     const dir = resolve(config.dir ?? EMBEDDED_DEFAULTS.dir);
+    const segmentBytes = config.segmentBytes ?? EMBEDDED_DEFAULTS.segmentBytes;
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
+      throw new SluiceError(ErrorCode.CONFIG_INVALID, `/log/segmentBytes must be a positive integer, got ${String(config.segmentBytes)}`, {
+        details: { segmentBytes: config.segmentBytes },
+      });
+    }
     const db = openDatabase(dir, EMBEDDED_DEFAULTS.busyTimeoutMs);
     // Appends and offset commits are the writer thread's (fsynced per acks). What this connection
     // writes — heartbeats, group membership, topic metadata — need not wait for an
@@ -56,11 +66,16 @@ class EmbeddedLog implements Log {
     // fsync of the shared write-ahead log.
     db.exec('PRAGMA synchronous = NORMAL');
     const clock = Date.now;
-    const topics = new TopicCatalog(db);
-    const log = new PartitionLog(db);
+    const topics = new TopicCatalog(db, dir);
+    const log = new PartitionLog(db, dir);
     let appended = signals.get(dir);
     if (appended === undefined) signals.set(dir, (appended = new AppendSignal(dir)));
-    const writer = new Writer({ dir, busyTimeoutMs: EMBEDDED_DEFAULTS.busyTimeoutMs, maintenanceIntervalMs: EMBEDDED_DEFAULTS.maintenanceIntervalMs });
+    const writer = new Writer({
+      dir,
+      busyTimeoutMs: EMBEDDED_DEFAULTS.busyTimeoutMs,
+      maintenanceIntervalMs: EMBEDDED_DEFAULTS.maintenanceIntervalMs,
+      segmentBytes,
+    });
     this.#ctx = { dir, db, topics, log, groups: new GroupCoordinator(db, clock), writer, clock, appended };
     this.admin = new EmbeddedAdmin(this.#ctx, () => this.#closed);
     appended.acquire();
@@ -85,6 +100,7 @@ class EmbeddedLog implements Log {
     this.#closed = true;
     for (const client of [...this.#clients]) await client.close();
     await this.#ctx.writer.close();
+    this.#ctx.log.close();
     this.#ctx.db.close();
     this.#ctx.appended.release();
   }

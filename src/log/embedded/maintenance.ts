@@ -7,7 +7,8 @@
  *
  * - Retention (`delete` policy): whole batches leave from the head of a partition while their
  *   newest timestamp is older than `retentionMs`, or while the partition, without them, still
- *   holds more than `retentionBytes`. The start offset moves to the first batch kept.
+ *   holds more than `retentionBytes`. The start offset moves to the first batch kept; a segment
+ *   file no batch points into any more is removed (segments.ts).
  * - Compaction (`compact` policy), as Kafka's log cleaner: once at least half of a partition's
  *   bytes were written since it was last cleaned, only the latest record of each key is kept
  *   (unkeyed records are kept), rewritten into batches that keep their original offsets, so
@@ -17,6 +18,7 @@
  *   than its key's latest is always safe, whatever another process did meanwhile: no one ever
  *   removes the latest record of a key. A chunk whose batches another process rewrote meanwhile is
  *   left alone (its records were compacted there).
+ *   Compacted topics keep their batches in the database, so compaction never touches segments.
  * Freed pages go back to the file system (incremental vacuum) and the WAL is truncated, so the
  * directory really shrinks — once free pages make up a quarter of the file: fewer are reused by
  * later appends anyway, and giving each pass's few pages back would move as many pages from the
@@ -28,6 +30,7 @@ import type { LogRecord } from '../types.ts';
 import { decodeBatch, encodeBatch } from './batch.ts';
 import { withWriteTransaction } from './database.ts';
 import { BatchWriter } from './batch-writer.ts';
+import { dropEmptySegments, removeOrphanSegments, removeSegmentFiles } from './segments.ts';
 import type { TopicCatalog, TopicRow } from './topics.ts';
 
 /** Records per rewritten batch during compaction. */
@@ -86,8 +89,12 @@ export interface MaintenanceResult {
 /** Applies retention and compaction to every topic. */
 export class Maintenance {
   readonly #db: DatabaseSync;
+  readonly #dir: string;
   readonly #topics: TopicCatalog;
   readonly #writer: BatchWriter;
+  /** Segments whose rows the current transaction dropped (their files go once it commits). */
+  #droppedSegments: number[] = [];
+  #sweptOrphans = false;
   readonly #clock: () => number;
   readonly #oldestBatchMaxTs: StatementSync;
   readonly #dirtyBytes: StatementSync;
@@ -95,8 +102,10 @@ export class Maintenance {
   #truncatePending = false;
   readonly #sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(db: DatabaseSync, topics: TopicCatalog, clock: () => number) {
+  /** Maintains the log in `dir` through `db`. */
+  constructor(db: DatabaseSync, dir: string, topics: TopicCatalog, clock: () => number) {
     this.#db = db;
+    this.#dir = dir;
     this.#oldestBatchMaxTs = db.prepare('SELECT max_ts FROM batches WHERE topic_id = ? AND partition = ? ORDER BY last_offset LIMIT 1');
     this.#dirtyBytes = db.prepare('SELECT COALESCE(SUM(bytes), 0) AS dirty FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ?');
     this.#topics = topics;
@@ -106,6 +115,10 @@ export class Maintenance {
 
   /** One pass over all topics; gives freed space back to the file system if anything was removed. */
   run(): MaintenanceResult {
+    if (!this.#sweptOrphans) {
+      removeOrphanSegments(this.#db, this.#dir);
+      this.#sweptOrphans = true;
+    }
     let batchesDeleted = 0;
     let recordsCompacted = 0;
     for (const topic of this.#topics.list()) {
@@ -184,6 +197,7 @@ export class Maintenance {
     this.#deleteBatches(batches.slice(0, drop));
     const start = drop < batches.length ? batches[drop]!.base_offset : p.end_offset;
     this.#db.prepare('UPDATE partitions SET start_offset = ?, bytes = ? WHERE topic_id = ? AND partition = ?').run(start, size, topic.id, partition);
+    this.#droppedSegments.push(...dropEmptySegments(this.#db, topic.id, partition));
     return drop;
   }
 
@@ -263,8 +277,11 @@ export class Maintenance {
   #writeSpaced<T>(fn: () => T): T {
     const started = performance.now();
     try {
-      return withWriteTransaction(this.#db, fn);
+      const result = withWriteTransaction(this.#db, fn);
+      removeSegmentFiles(this.#dir, this.#droppedSegments);
+      return result;
     } finally {
+      this.#droppedSegments = [];
       Atomics.wait(this.#sleeper, 0, 0, Math.max(1, performance.now() - started));
     }
   }

@@ -8,6 +8,7 @@ import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { PartitionInfo, TopicConfig } from '../types.ts';
 import { assertTopicName } from '../validate.ts';
 import { withWriteTransaction } from './database.ts';
+import { dropTopicSegments, removeSegmentFiles } from './segments.ts';
 
 /** A topic as stored. */
 export interface TopicRow {
@@ -50,6 +51,7 @@ function toTopicRow(r: TopicSqlRow): TopicRow {
 /** Reads and writes topic metadata. */
 export class TopicCatalog {
   readonly #db: DatabaseSync;
+  readonly #dir: string;
   readonly #cache = new Map<string, TopicRow>();
   readonly #byName: StatementSync;
   readonly #all: StatementSync;
@@ -57,8 +59,10 @@ export class TopicCatalog {
   readonly #insertPartition: StatementSync;
   readonly #partitionInfo: StatementSync;
 
-  constructor(db: DatabaseSync) {
+  /** The catalog of the log in `dir`, read and written through `db`. */
+  constructor(db: DatabaseSync, dir: string) {
     this.#db = db;
+    this.#dir = dir;
     this.#byName = db.prepare('SELECT * FROM topics WHERE name = ?');
     this.#all = db.prepare('SELECT * FROM topics ORDER BY name');
     this.#insert = db.prepare(
@@ -91,16 +95,19 @@ export class TopicCatalog {
     });
   }
 
-  /** Deletes a topic, its records and its groups' committed offsets. */
+  /** Deletes a topic, its records (and segment files) and its groups' committed offsets. */
   delete(name: string): void {
-    withWriteTransaction(this.#db, () => {
+    const segments = withWriteTransaction(this.#db, () => {
       const row = this.#byName.get(name) as TopicSqlRow | undefined;
       if (row === undefined) throw unknownTopic(name);
       this.#db.prepare('DELETE FROM batches WHERE topic_id = ?').run(row.id);
+      const dropped = dropTopicSegments(this.#db, row.id);
       this.#db.prepare('DELETE FROM partitions WHERE topic_id = ?').run(row.id);
       this.#db.prepare('DELETE FROM topics WHERE id = ?').run(row.id);
       this.#db.prepare('DELETE FROM group_offsets WHERE topic = ?').run(name);
+      return dropped;
     });
+    removeSegmentFiles(this.#dir, segments);
     this.#cache.delete(name);
   }
 

@@ -10,21 +10,26 @@
  * Durability without holding the write lock across the disk flush: the connection commits with
  * `synchronous = NORMAL` (the commit is written to the WAL, not flushed), which releases SQLite's
  * write lock at once; requests that asked for durability (`acks: 'all'`, offset commits,
- * transaction commits) are acknowledged only after an fdatasync of the WAL file that started after
- * their commit (one at a time, on libuv's thread pool, covering every commit before it: group
- * fsync). With SQLite's own `synchronous = FULL` the lock stayed held during the flush, so one
- * slow flush (tens of ms here, when a checkpoint's writes were queued on the disk) stalled every
- * writer of every process. A reader may see a commit a moment before it is flushed — as a Kafka
- * consumer sees records that are replicated but not yet on any disk; a power loss in between loses
- * the commit and everything after it in the WAL, never an earlier one.
+ * transaction commits) are acknowledged only after a flush that started after their commit: an
+ * fdatasync of the segment files holding unflushed bytes, then of the WAL (one at a time, on
+ * libuv's thread pool, covering every commit before it: group fsync). With SQLite's own
+ * `synchronous = FULL` the lock stayed held during the flush, so one slow flush (tens of ms here,
+ * when a checkpoint's writes were queued on the disk) stalled every writer of every process. A
+ * reader may see a commit a moment before it is flushed — as a Kafka consumer sees records that
+ * are replicated but not yet on any disk. A consumer's offset commit is applied only after a
+ * flush of the segments, so that on disk it never gets ahead of the records it covers; before its
+ * first append the thread cuts back partitions whose last batches a power loss damaged
+ * (segments.ts).
  */
 import { closeSync, fdatasync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SluiceError } from '../../errors.ts';
 import type { AppendReply, AppendRequest } from './append-request.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { CHECKPOINT_DEFAULTS } from './checkpoint-policy.ts';
 import { isBusy, openDatabase } from './database.ts';
+import { recoverSegments, removeSegmentFiles, SegmentAppender, SegmentReader } from './segments.ts';
 
 /** What the writer thread is started with. */
 export interface WriterThreadData {
@@ -36,6 +41,8 @@ export interface WriterThreadData {
   readonly walFd: number;
   /** How often the housekeeping thread runs retention and compaction. */
   readonly maintenanceIntervalMs: number;
+  /** Size at which a partition starts a new segment file. */
+  readonly segmentBytes: number;
   /**
    * One Int32: bytes this process wrote since the housekeeping thread last looked (the writer
    * thread adds, the housekeeping thread takes; see checkpoint-policy.ts).
@@ -43,7 +50,7 @@ export interface WriterThreadData {
   readonly written: SharedArrayBuffer;
 }
 
-const { dir, busyTimeoutMs, signalFd, walFd, written } = workerData as WriterThreadData;
+const { dir, busyTimeoutMs, signalFd, walFd, written, segmentBytes } = workerData as WriterThreadData;
 const writtenBytes = new Int32Array(written);
 /** How long the thread sleeps between tries for the write lock another process holds. */
 const LOCK_RETRY_MS = 0.1;
@@ -53,7 +60,9 @@ db.exec('PRAGMA synchronous = NORMAL');
 // another process's 1 ms commit into a 3–8 ms wait; beginWrite() tries every LOCK_RETRY_MS instead.
 db.exec('PRAGMA busy_timeout = 0');
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const writer = new BatchWriter(db, Date.now);
+const segments = new SegmentAppender(db, dir, segmentBytes);
+const writer = new BatchWriter(db, Date.now, segments);
+const syncWal = promisify(fdatasync);
 const port = parentPort!;
 const SIGNAL_BYTE = new Uint8Array(1);
 let queue: AppendRequest[] = [];
@@ -63,21 +72,47 @@ let directorySynced = false;
 /** Committed replies waiting for a flush that starts after their commit. */
 let unflushed: AppendReply[] = [];
 let flushing = false;
+/** Offset commits waiting for the next flush of the segments (see drain). */
+let held: AppendRequest[] = [];
+/** Offset commits a flush released, to be applied as they are. */
+const released = new WeakSet<AppendRequest>();
+recover();
 
 port.on('message', (request: AppendRequest) => {
   queue.push(request);
+  schedule();
+});
+
+function schedule(): void {
   if (!scheduled) {
     scheduled = true;
     setImmediate(drain);
   }
-});
+}
 
 function drain(): void {
   scheduled = false;
-  const requests = queue;
+  let requests = queue;
   queue = [];
+  // A consumer's offset commit waits for a flush of the segments appended before it: on disk, an
+  // offset commit never gets ahead of the records it covers (segments.ts).
+  if (requests.some(mustWaitForSegments) && segments.unflushed().length > 0) {
+    held.push(...requests.filter(mustWaitForSegments));
+    requests = requests.filter((r) => !mustWaitForSegments(r));
+  }
+  if (requests.length > 0) apply(requests);
+  if ((unflushed.length > 0 || held.length > 0) && !flushing) flush();
+}
+
+/** True for a consumer's offset commit not yet released by a segment flush. */
+function mustWaitForSegments(request: AppendRequest): boolean {
+  return (request.commits?.length ?? 0) > 0 && !released.has(request);
+}
+
+/** Applies requests in one transaction and answers those that need no flush. */
+function apply(requests: readonly AppendRequest[]): void {
   const replies = applyAll(requests);
-  Atomics.add(writtenBytes, 0, bytesOf(requests));
+  Atomics.add(writtenBytes, 0, writer.takeDatabaseBytes() + requests.length * CHECKPOINT_DEFAULTS.requestBytes);
   // Wakes consumers of other processes (context.ts), now that the commit is visible; before the
   // replies, so that a log closed right after its last append has signalled it.
   if (replies.some((r, i) => 'bases' in r && requests[i]!.appends.length > 0)) touchSignal();
@@ -85,34 +120,56 @@ function drain(): void {
     if ('bases' in reply && requests[i]!.durable) unflushed.push(reply);
     else port.postMessage(reply);
   }
-  if (unflushed.length > 0 && !flushing) flush();
 }
 
-/** What `requests` wrote, roughly: their batches, and a page per request (checkpoint-policy.ts). */
-function bytesOf(requests: readonly AppendRequest[]): number {
-  let bytes = 0;
-  for (const r of requests) {
-    bytes += CHECKPOINT_DEFAULTS.requestBytes;
-    for (const a of r.appends) for (const b of a.batches) bytes += b.blob.byteLength;
-  }
-  return bytes;
-}
-
-/** Flushes the WAL, then acknowledges every reply committed before the flush began. */
+/**
+ * Flushes the segments this process wrote, then the WAL, then acknowledges every reply committed
+ * before the flush began.
+ */
 function flush(): void {
   flushing = true;
   const covered = unflushed;
+  const waiting = held;
   unflushed = [];
+  held = [];
   const done = (error: Error | null): void => {
     flushing = false;
     for (const reply of covered) port.postMessage(error === null ? reply : { id: reply.id, error: describe(error) });
-    if (unflushed.length > 0) flush();
+    if (error === null) {
+      for (const request of waiting) released.add(request);
+      queue.unshift(...waiting);
+      if (waiting.length > 0) schedule();
+    } else {
+      for (const request of waiting) port.postMessage({ id: request.id, error: describe(error) });
+    }
+    if (unflushed.length > 0 || held.length > 0) flush();
   };
-  try {
+  (async () => {
     if (!directorySynced) syncDirectory();
-    fdatasync(walFd, done);
+    await segments.flush();
+    await syncWal(walFd);
+  })().then(
+    () => done(null),
+    (error: unknown) => done(error as Error),
+  );
+}
+
+/**
+ * Before the first append: cuts back partitions whose last batches didn't reach their segment file
+ * (a power loss; see segments.ts). Finds nothing after a clean stop or a process crash.
+ */
+function recover(): void {
+  const reader = new SegmentReader(dir);
+  try {
+    beginWrite();
+    const removed = recoverSegments(db, reader);
+    db.exec('COMMIT');
+    removeSegmentFiles(dir, removed);
   } catch (error) {
-    done(error as Error);
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  } finally {
+    reader.close();
   }
 }
 
@@ -157,6 +214,7 @@ function applyAll(requests: readonly AppendRequest[]): AppendReply[] {
   const replies: AppendReply[] = [];
   try {
     beginWrite();
+    segments.recordFlushed();
     for (const request of requests) {
       db.exec('SAVEPOINT request');
       try {

@@ -35,8 +35,9 @@ test('a send waiting for the writer does not hold on to the records it was given
   const producer = log.producer({ acks: 'all' });
   await producer.send([{ topic, value: bytes('first') }]);
 
-  // Another connection holds the write lock, so the writer thread cannot commit the next send.
-  const blocker = new DatabaseSync(join(dir.path, DATABASE_FILE));
+  // Another connection holds the write lock, so the writer thread cannot commit the next send
+  // (it waits for the lock as the log's own threads do: the housekeeping thread may be starting).
+  const blocker = new DatabaseSync(join(dir.path, DATABASE_FILE), { timeout: 10_000 });
   blocker.exec('BEGIN IMMEDIATE');
   let settled = false;
   const { sent, value } = sendThree(producer, topic);

@@ -1,7 +1,8 @@
 /**
  * Retention (by time, by size) and compaction of the embedded backend give disk space back: after
  * writing tens of megabytes, the maintenance pass (every second, in each process with the log open)
- * removes what the policy allows and the directory's files (database + WAL) really shrink.
+ * removes what the policy allows and the directory's files (database, WAL, segment files) really
+ * shrink.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,10 +19,12 @@ const MB = 1024 * 1024;
 /** Every test writes 1,200 values of 20 kB. */
 const WRITTEN_BYTES = 1_200 * 20_000;
 
-/** Sum of the sizes of the files in `path` (the database, its WAL and shared-memory index). */
+/** Sum of the sizes of the files in `path` (the database, its WAL and shared-memory index, the segment files). */
 async function dirBytes(path: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(path)) total += (await stat(join(path, name))).size;
+  for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
   return total;
 }
 
@@ -45,8 +48,12 @@ function filler(tag: string, size: number): Uint8Array {
   return value;
 }
 
+/**
+ * The log in `path`, with segment files of 512 KiB: a segment goes only once none of its batches
+ * is kept, so with the default 64 MiB the 24 MB written here would never leave the current one.
+ */
 async function openIn(path: string): Promise<Log> {
-  return openLog({ backend: 'embedded', dir: path });
+  return openLog({ backend: 'embedded', dir: path, segmentBytes: 512 * 1024 });
 }
 
 test('retention by time deletes old batches, moves the start offset and shrinks the directory', { timeout: 60_000 }, async (t) => {

@@ -1,0 +1,317 @@
+/**
+ * Segment files: where the batches of `delete`-policy topics keep their bytes (compacted topics,
+ * whose batches compaction rewrites in place, and transactions keep theirs in the database). A
+ * segment is one file
+ * per partition, `segments/<id>.seg` in the log directory, written only at its end; its row in
+ * the `segments` table says how far it is written (`size`) and how far it is known to be on disk
+ * (`flushed`). A batch row points into a segment (`segment`, `position`, `bytes`).
+ *
+ * The commit protocol stays SQLite's: inside the write transaction the writer thread writes a
+ * batch's bytes at the segment's recorded end, then inserts the batch row and moves the end. A
+ * transaction that rolls back (or a process killed before its commit) leaves bytes past the
+ * recorded end, which the next append overwrites; readers never see them, since they only follow
+ * committed rows. Each byte is written once (the WAL used to hold it, then the checkpoint copied
+ * it into the database file), and a read is one `pread` instead of a copy out of SQLite's pages.
+ *
+ * Durability: an acknowledgement that needs the disk (`acks: 'all'`, offset and transaction
+ * commits) waits for an fdatasync of every segment holding committed bytes not yet flushed, then
+ * of the WAL; the flushed sizes are recorded in the next write transaction. A consumer's offset
+ * commit is applied only after such a flush (writer-thread.ts), so no committed offset outlives a
+ * power loss that took records before it; transactions keep their batches in the database, so a
+ * transaction's records and offsets stay atomic on disk too. After a power loss a committed batch
+ * may point past what reached its file (a checkpoint flushes the WAL whenever it runs): the first
+ * writer thread to start checks (CRC) every batch beyond its segment's flushed size and cuts the
+ * partition back before the first damaged one (`recoverSegments`).
+ */
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { BatchCursor } from './batch.ts';
+
+/** The folder of the segment files inside the log directory. */
+export const SEGMENTS_DIR = 'segments';
+
+/** Segment settings (the embedded log's defaults). */
+export const SEGMENT_DEFAULTS = {
+  /** A partition starts a new segment once its current one would grow past this. */
+  maxBytes: 64 * 1024 * 1024,
+  /** …or once it is this old, unless the topic sets `segmentMs` (or a shorter retention). */
+  maxAgeMs: 7 * 24 * 3_600_000,
+} as const;
+
+/** The file of segment `id` in log directory `dir`. */
+export function segmentPath(dir: string, id: number): string {
+  return join(dir, SEGMENTS_DIR, `${id}.seg`);
+}
+
+/** Removes segment files (after the rows that pointed at them are gone); a missing file is fine. */
+export function removeSegmentFiles(dir: string, ids: readonly number[]): void {
+  for (const id of ids) rmSync(segmentPath(dir, id), { force: true });
+}
+
+/** How old a topic's segment may grow before the partition starts a new one. */
+export function segmentMaxAge(config: { readonly segmentMs: number | null; readonly retentionMs: number | null }): number {
+  return config.segmentMs ?? Math.min(config.retentionMs ?? SEGMENT_DEFAULTS.maxAgeMs, SEGMENT_DEFAULTS.maxAgeMs);
+}
+
+/** Where a batch's bytes went. */
+export interface SegmentLocation {
+  readonly segment: number;
+  readonly position: number;
+}
+
+/**
+ * The writer thread's side: appends batch bytes to partitions' current segments inside the
+ * caller's write transaction, and flushes segments that hold committed bytes not yet known to be
+ * on disk — any process's, so that a flush before an offset commit covers every record the
+ * committing consumer could have read.
+ */
+export class SegmentAppender {
+  readonly #dir: string;
+  readonly #maxBytes: number;
+  readonly #current: StatementSync;
+  readonly #create: StatementSync;
+  readonly #grow: StatementSync;
+  readonly #unflushed: StatementSync;
+  readonly #markFlushed: StatementSync;
+  /** A segment file was created since the last flush (the folder needs flushing too). */
+  #created = false;
+  /** Flushed sizes not yet recorded in the database. */
+  #flushed = new Map<number, number>();
+
+  constructor(db: DatabaseSync, dir: string, maxBytes: number = SEGMENT_DEFAULTS.maxBytes) {
+    this.#dir = dir;
+    this.#maxBytes = maxBytes;
+    mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
+    this.#current = db.prepare('SELECT id, size, created_at FROM segments WHERE topic_id = ? AND partition = ? ORDER BY id DESC LIMIT 1');
+    this.#create = db.prepare('INSERT INTO segments (topic_id, partition, size, flushed, created_at) VALUES (?, ?, 0, 0, ?)');
+    this.#grow = db.prepare('UPDATE segments SET size = ? WHERE id = ?');
+    this.#unflushed = db.prepare('SELECT id, size FROM segments WHERE size > flushed');
+    this.#markFlushed = db.prepare('UPDATE segments SET flushed = MAX(flushed, ?) WHERE id = ?');
+  }
+
+  /** Writes `blob` at the end of the partition's current segment (starting a new one when due). */
+  append(topicId: number, partition: number, blob: Uint8Array, maxAgeMs: number, now: number): SegmentLocation {
+    let segment = this.#current.get(topicId, partition) as { id: number; size: number; created_at: number } | undefined;
+    if (segment === undefined || (segment.size > 0 && (segment.size + blob.byteLength > this.#maxBytes || now - segment.created_at >= maxAgeMs))) {
+      segment = { id: Number(this.#create.run(topicId, partition, now).lastInsertRowid), size: 0, created_at: now };
+      this.#created = true;
+    }
+    writeAt(segmentPath(this.#dir, segment.id), blob, segment.size);
+    this.#grow.run(segment.size + blob.byteLength, segment.id);
+    return { segment: segment.id, position: segment.size };
+  }
+
+  /** Segments holding committed bytes beyond what is known to be flushed (a flush is due). */
+  unflushed(): Array<{ id: number; size: number }> {
+    const rows = this.#unflushed.all() as unknown as Array<{ id: number; size: number }>;
+    return rows.filter((s) => s.size > (this.#flushed.get(s.id) ?? 0));
+  }
+
+  /**
+   * Flushes every segment that holds committed bytes not known to be on disk (and the segments
+   * folder, when this thread created a segment), so that everything committed before the call
+   * is on disk once it resolves.
+   */
+  async flush(): Promise<void> {
+    const due = this.unflushed();
+    const created = this.#created;
+    this.#created = false;
+    await Promise.all(due.map((s) => datasync(segmentPath(this.#dir, s.id))));
+    if (created) await datasync(join(this.#dir, SEGMENTS_DIR));
+    for (const s of due) this.#flushed.set(s.id, Math.max(s.size, this.#flushed.get(s.id) ?? 0));
+  }
+
+  /** Records the flushed sizes learnt since the last call (in the caller's write transaction). */
+  recordFlushed(): void {
+    for (const [id, size] of this.#flushed) this.#markFlushed.run(size, id);
+    this.#flushed = new Map();
+  }
+}
+
+/** Writes all of `blob` at `position` of the file at `path` (created if needed). */
+function writeAt(path: string, blob: Uint8Array, position: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
+  try {
+    let done = 0;
+    while (done < blob.byteLength) done += writeSync(fd, blob, done, blob.byteLength - done, position + done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fdatasync of a file or folder; a file removed meanwhile (retention, topic deletion) needs none. */
+async function datasync(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads batch bytes out of segment files for one process, keeping the file of the segment each
+ * partition read last open (a reader moves through a partition's segments in order; older files
+ * are closed as it moves on, so a segment that retention removed doesn't stay on disk).
+ */
+export class SegmentReader {
+  readonly #dir: string;
+  readonly #open = new Map<string, { id: number; fd: number }>();
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /** The `length` bytes at `position` of segment `id`; null when the segment is gone (retention). */
+  read(partitionKey: string, id: number, position: number, length: number): Uint8Array | null {
+    const fd = this.#fd(partitionKey, id);
+    if (fd === null) return null;
+    const bytes = Buffer.allocUnsafeSlow(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, bytes, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    // A short read can only be a damaged or truncated file: the CRC check reports it.
+    return done === length ? bytes : bytes.subarray(0, done);
+  }
+
+  #fd(partitionKey: string, id: number): number | null {
+    const held = this.#open.get(partitionKey);
+    if (held?.id === id) return held.fd;
+    let fd: number;
+    try {
+      fd = openSync(segmentPath(this.#dir, id), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    if (held !== undefined) closeSync(held.fd);
+    this.#open.set(partitionKey, { id, fd });
+    return fd;
+  }
+
+  /** Closes every file it holds. */
+  close(): void {
+    for (const { fd } of this.#open.values()) closeSync(fd);
+    this.#open.clear();
+  }
+}
+
+/**
+ * After a power loss a committed batch may point past what reached a segment file. Checks every
+ * batch beyond its segment's flushed size (in the caller's write transaction) and cuts a partition
+ * back before its first damaged batch: its rows from there on, and its later segments, go, so the
+ * partition ends where its intact records end. Returns the segments to remove once committed.
+ */
+export function recoverSegments(db: DatabaseSync, reader: SegmentReader): number[] {
+  const removed: number[] = [];
+  const unflushed = db.prepare('SELECT id, topic_id, partition, flushed FROM segments WHERE size > flushed ORDER BY id').all() as unknown as Array<{
+    id: number;
+    topic_id: number;
+    partition: number;
+    flushed: number;
+  }>;
+  const batches = db.prepare(
+    'SELECT base_offset, position, bytes FROM batches WHERE topic_id = ? AND partition = ? AND segment = ? AND position + bytes > ? ORDER BY position',
+  );
+  for (const s of unflushed) {
+    const key = `${s.topic_id}:${s.partition}`;
+    for (const b of batches.all(s.topic_id, s.partition, s.id, s.flushed) as unknown as Array<{ base_offset: number; position: number; bytes: number }>) {
+      const bytes = reader.read(key, s.id, b.position, b.bytes);
+      if (bytes !== null && intact(bytes)) continue;
+      removed.push(...truncatePartition(db, s, b));
+      break;
+    }
+  }
+  return removed;
+}
+
+function intact(bytes: Uint8Array): boolean {
+  try {
+    new BatchCursor(bytes, { topic: '', partition: 0, baseOffset: 0 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Drops a partition's batches from `from` on and the segments after its segment; returns those segments. */
+function truncatePartition(
+  db: DatabaseSync,
+  segment: { id: number; topic_id: number; partition: number },
+  from: { base_offset: number; position: number },
+): number[] {
+  const { id, topic_id: topicId, partition } = segment;
+  db.prepare('DELETE FROM batches WHERE topic_id = ? AND partition = ? AND last_offset >= ?').run(topicId, partition, from.base_offset);
+  const later = (db.prepare('SELECT id FROM segments WHERE topic_id = ? AND partition = ? AND id > ?').all(topicId, partition, id) as Array<{ id: number }>).map(
+    (s) => s.id,
+  );
+  db.prepare('DELETE FROM segments WHERE topic_id = ? AND partition = ? AND id > ?').run(topicId, partition, id);
+  db.prepare('UPDATE segments SET size = ?, flushed = MIN(flushed, ?) WHERE id = ?').run(from.position, from.position, id);
+  db.prepare(
+    'UPDATE partitions SET end_offset = ?, start_offset = MIN(start_offset, ?), bytes = (SELECT COALESCE(SUM(bytes), 0) FROM batches WHERE topic_id = ? AND partition = ?) WHERE topic_id = ? AND partition = ?',
+  ).run(from.base_offset, from.base_offset, topicId, partition, topicId, partition);
+  return later;
+}
+
+/**
+ * Deletes the rows of a partition's segments that no batch points into any more (those before the
+ * first segment any of its batches is in; all but its current one when none is), in the caller's
+ * write transaction; returns them, for their files to be removed once committed.
+ */
+export function dropEmptySegments(db: DatabaseSync, topicId: number, partition: number): number[] {
+  const { first } = db.prepare('SELECT MIN(segment) AS first FROM batches WHERE topic_id = ? AND partition = ?').get(topicId, partition) as {
+    first: number | null;
+  };
+  const { current } = db.prepare('SELECT MAX(id) AS current FROM segments WHERE topic_id = ? AND partition = ?').get(topicId, partition) as {
+    current: number | null;
+  };
+  const keepFrom = first ?? current;
+  if (keepFrom === null) return [];
+  const ids = (db.prepare('SELECT id FROM segments WHERE topic_id = ? AND partition = ? AND id < ?').all(topicId, partition, keepFrom) as Array<{ id: number }>).map(
+    (s) => s.id,
+  );
+  db.prepare('DELETE FROM segments WHERE topic_id = ? AND partition = ? AND id < ?').run(topicId, partition, keepFrom);
+  return ids;
+}
+
+/** Deletes the rows of a topic's segments (in the caller's write transaction); returns them. */
+export function dropTopicSegments(db: DatabaseSync, topicId: number): number[] {
+  const ids = (db.prepare('SELECT id FROM segments WHERE topic_id = ?').all(topicId) as Array<{ id: number }>).map((s) => s.id);
+  db.prepare('DELETE FROM segments WHERE topic_id = ?').run(topicId);
+  return ids;
+}
+
+/**
+ * Removes segment files that no row names: left by a process that stopped between a commit that
+ * dropped segments and the removal of their files. Only ids below the highest committed one count
+ * (a higher file may belong to a writer's transaction still open).
+ */
+export function removeOrphanSegments(db: DatabaseSync, dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, SEGMENTS_DIR));
+  } catch {
+    return 0;
+  }
+  const last = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'segments'").get() as { seq: number } | undefined)?.seq ?? 0;
+  const known = new Set((db.prepare('SELECT id FROM segments').all() as Array<{ id: number }>).map((s) => s.id));
+  const orphans: number[] = [];
+  for (const name of names) {
+    const match = /^(\d+)\.seg$/.exec(name);
+    const id = match === null ? NaN : Number(match[1]);
+    if (id <= last && !known.has(id)) orphans.push(id);
+  }
+  removeSegmentFiles(dir, orphans);
+  return orphans.length;
+}
