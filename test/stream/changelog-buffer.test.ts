@@ -44,3 +44,34 @@ test('counts the bytes of the pending writes (replaced writes no longer count)',
   buffer.flush();
   assert.equal(buffer.bytes, 0);
 });
+
+test('a value written later is encoded once, at the flush, from the state then; a plain write or a delete replaces it', () => {
+  const { written, buffer } = recorder();
+  const state = new Map([
+    ['a', 'a1'],
+    ['b', 'b1'],
+  ]);
+  let encodes = 0;
+  const encode = (id: string): Uint8Array => {
+    encodes++;
+    return bytes(state.get(id)!);
+  };
+  buffer.writeLater('a', bytes('a'), encode);
+  state.set('a', 'a2');
+  buffer.writeLater('a', bytes('a'), encode);
+  state.set('a', 'a3');
+  buffer.writeLater('a', bytes('a'), encode);
+  buffer.writeLater('b', bytes('b'), encode);
+  buffer.write('b', bytes('b'), null);
+  buffer.writeLater('c', bytes('c'), encode);
+  buffer.write('c', bytes('c'), bytes('c-now'));
+  assert.equal(encodes, 0, 'nothing is encoded before the flush');
+  // Until a value was encoded later, each counts 64 bytes beside its key.
+  assert.equal(buffer.bytes, 1 + 64 + 1 + 1 + 5);
+  buffer.flush();
+  assert.deepEqual(written, ['a=a3', 'b=(tombstone)', 'c=c-now']);
+  assert.equal(encodes, 1, 'one encode for three writes of a');
+  // Then at the size of the last value encoded later.
+  buffer.writeLater('a', bytes('a'), encode);
+  assert.equal(buffer.bytes, 1 + 2);
+});

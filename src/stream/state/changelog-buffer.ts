@@ -8,20 +8,28 @@
  * possibly later). Writes superseded within one commit interval are never produced, stored or
  * compacted: a key updated by every record costs one changelog record per commit, not per record.
  * Memory: one entry per key written since the last flush, so at most the store's own size.
+ * A write may leave its value to be encoded at the flush ({@link ChangelogBuffer.writeLater}): a
+ * window updated by every record is then encoded once per commit, not once per update.
  */
 import type { ChangelogWriter } from './store.ts';
 
-/** The latest pending write of one key (value null: a delete). */
-interface PendingWrite {
+/** The latest pending write of one key: its value (null: a delete), or what encodes it at the flush. */
+interface PendingWrite<Id> {
   key: Uint8Array;
   value: Uint8Array | null;
+  later: ((id: Id) => Uint8Array) | null;
 }
+
+/** What a value encoded at the flush counts for in {@link ChangelogBuffer.bytes} until then, at first. */
+const FIRST_LATER_VALUE_BYTES = 64;
 
 /** Pending changelog writes of one store, the latest per key. */
 export class ChangelogBuffer<Id> {
   readonly #writer: ChangelogWriter;
-  #pending = new Map<Id, PendingWrite>();
+  #pending = new Map<Id, PendingWrite<Id>>();
   #bytes = 0;
+  /** The size of the last value encoded at a flush (what a pending one counts for). */
+  #laterValueBytes = FIRST_LATER_VALUE_BYTES;
 
   constructor(writer: ChangelogWriter) {
     this.#writer = writer;
@@ -39,15 +47,34 @@ export class ChangelogBuffer<Id> {
 
   /** Notes the write of `key` (bytes) under `id`; value null for a delete. */
   write(id: Id, key: Uint8Array, value: Uint8Array | null): void {
+    this.#note(id, key, value, null);
+  }
+
+  /**
+   * Notes the write of `key` under `id` with a value that `encode(id)` makes at the flush: the
+   * caller promises that it then gives the latest value (what encoding now would give, unless a
+   * later write of the same key replaces this one). {@link bytes} counts it at the size of the
+   * last value encoded that way.
+   */
+  writeLater(id: Id, key: Uint8Array, encode: (id: Id) => Uint8Array): void {
+    this.#note(id, key, null, encode);
+  }
+
+  #note(id: Id, key: Uint8Array, value: Uint8Array | null, later: ((id: Id) => Uint8Array) | null): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) {
-      this.#pending.set(id, { key, value });
+      this.#pending.set(id, { key, value, later });
     } else {
-      this.#bytes -= pending.key.byteLength + (pending.value?.byteLength ?? 0);
+      this.#bytes -= this.#size(pending);
       pending.key = key;
       pending.value = value;
+      pending.later = later;
     }
-    this.#bytes += key.byteLength + (value?.byteLength ?? 0);
+    this.#bytes += key.byteLength + (later !== null ? this.#laterValueBytes : (value?.byteLength ?? 0));
+  }
+
+  #size(w: PendingWrite<Id>): number {
+    return w.key.byteLength + (w.later !== null ? this.#laterValueBytes : (w.value?.byteLength ?? 0));
   }
 
   /** Hands every pending write to the changelog writer and starts over. */
@@ -56,6 +83,14 @@ export class ChangelogBuffer<Id> {
     const pending = this.#pending;
     this.#pending = new Map();
     this.#bytes = 0;
-    for (const w of pending.values()) this.#writer(w.key, w.value);
+    for (const [id, w] of pending) {
+      if (w.later === null) {
+        this.#writer(w.key, w.value);
+        continue;
+      }
+      const value = w.later(id);
+      this.#laterValueBytes = value.byteLength;
+      this.#writer(w.key, value);
+    }
   }
 }

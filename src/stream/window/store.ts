@@ -249,8 +249,16 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
 
   #log(e: WindowEntry<K, A>): void {
     rememberWindowedKey(this.#spec.keyCodec, e.key, e.start, e.end, e.storeKey);
-    this.#changelog?.write(e, e.storeKey, withTimePrefix(e.maxTs, this.#spec.valueCodec.encode(e.agg)));
+    // Encoded at the commit: a window's aggregate and max timestamp change only through
+    // putWindow/updateWindow, which log again, so the entry then holds what was logged last.
+    this.#changelog?.writeLater(e, e.storeKey, this.#encodeEntry);
   }
+
+  /** What the changelog holds for a window: its max timestamp and aggregate (only windows are written later). */
+  readonly #encodeEntry = (id: WindowEntry<K, A> | typeof TIME_KEY): Uint8Array => {
+    const e = id as WindowEntry<K, A>;
+    return withTimePrefix(e.maxTs, this.#spec.valueCodec.encode(e.agg));
+  };
 
   #insert(e: WindowEntry<K, A>): void {
     let list = this.#byKey.get(e.id);
