@@ -1,7 +1,10 @@
 /**
  * Pipeline benchmark (issue 5): telemetry → serving → anomalies, with the serving instance in its
- * own process (bench/pipeline-serve.ts) pinned to one core (`taskset -c 1` when taskset exists;
- * otherwise unpinned, and the output says so). The parent produces and reads on the other cores.
+ * own process (bench/pipeline-serve.ts) pinned to one core with taskset (when it exists; otherwise
+ * unpinned, and the output says so): `--serving-cpu`, by default the core that has handled the
+ * fewest device interrupts (bench/quiet-cpu.ts: on the two-core machine of BENCHMARKS.md the
+ * disk's completions all land on CPU 1, so serving runs on CPU 0). The parent produces and reads
+ * on the other cores.
  *
  * 1. Throughput, per detector (robust-zscore, half-space-trees): `--records` telemetry records of
  *    `--devices` devices (4 metrics) are appended first; then the instance starts and scores them.
@@ -25,8 +28,8 @@
  *    meanwhile, in % of its core (Linux: /proc/<pid>/stat).
  *
  * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
- *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--cpu-prof DIR] [--json]
- *        (or: npx sluice bench pipeline …). --cpu-prof profiles the serving process of phase 1
+ *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--serving-cpu N]
+ *        [--cpu-prof DIR] [--json] (or: npx sluice bench pipeline …). --cpu-prof profiles the serving process of phase 1
  *        (of phase 4 when phase 1 is not run). `--phases` runs only some phases (figures of the
  *        others are null); `--e2e-rate` sets phase 4's rate instead of half of phase 1's maximum, and
  *        `--e2e-seconds` how long its measured traffic lasts.
@@ -43,6 +46,7 @@ import { openLog, telemetryCodec, type Log, type LogConfig, type LogRecord, type
 import { createDescriptor, halfSpaceTrees, ModelStore, robustZScore, type DetectorFactory, type Observation } from '../src/model/index.ts';
 import { anomalyCodec, ensureModelsTopic, publishDescriptor, type ScoredRecord } from '../src/serving/index.ts';
 import { benchLogConfig, LOG_OPTIONS, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { quietestCpu } from './quiet-cpu.ts';
 
 /** Everything the benchmark prints with --json. */
 export interface PipelineBenchResult {
@@ -78,7 +82,7 @@ export interface PipelineBenchResult {
 }
 
 const USAGE =
-  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--cpu-prof DIR] [--json]';
+  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--serving-cpu N] [--cpu-prof DIR] [--json]';
 const PHASES = ['throughput', 'swap', 'e2e'] as const;
 const FEATURES = ['temp', 'vibration', 'pressure', 'current'] as const;
 const CHILD = fileURLToPath(new URL('./pipeline-serve.ts', import.meta.url));
@@ -103,6 +107,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       phases: { type: 'string', default: PHASES.join(',') },
       'e2e-rate': { type: 'string' },
       'e2e-seconds': { type: 'string', default: '8' },
+      'serving-cpu': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -124,11 +129,14 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
   const modelsDir = mkdtempSync(join(tmpdir(), 'sluice-bench-models-'));
   const run = `p${process.pid}-${Date.now().toString(36)}`;
   const cores = availableParallelism();
-  const pin = spawnSync('taskset', ['--version']).status === 0 && cores > 1 ? ['taskset', '-c', '1'] : [];
+  const servingCpu = values['serving-cpu'] === undefined ? quietestCpu(cores, 1) : cpuIndex(values['serving-cpu'], cores);
+  const pin = spawnSync('taskset', ['--version']).status === 0 && cores > 1 ? ['taskset', '-c', String(servingCpu)] : [];
   // This process (producer, readers and their log threads) keeps off the serving core.
-  const others = `0${cores > 2 ? `,2-${cores - 1}` : ''}`;
+  const others = Array.from({ length: cores }, (_, c) => c)
+    .filter((c) => c !== servingCpu)
+    .join(',');
   const selfPinned = pin.length > 0 && spawnSync('taskset', ['-a', '-pc', others, String(process.pid)]).status === 0;
-  const pinned = pin.length > 0 ? `taskset -c 1${selfPinned ? `, the benchmark itself on ${others}` : ''}` : 'not pinned (no taskset)';
+  const pinned = pin.length > 0 ? `taskset -c ${servingCpu}${selfPinned ? `, the benchmark itself on ${others}` : ''}` : 'not pinned (no taskset)';
   say(`pipeline bench: ${config.backend}, serving ${pinned}, load average ${loadavg()[0]!.toFixed(2)}, ${cores} cores`);
   const log = await openLog(config);
   const ctx: Ctx = { log, config, modelsDir, run, pin, devices };
@@ -502,6 +510,13 @@ async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: s
     visibleP99: quantile(visible, 0.99),
     servingCpuPercent,
   };
+}
+
+/** The value of --serving-cpu: a CPU index below `cores`. */
+function cpuIndex(value: string, cores: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || n >= cores) throw new Error(`--serving-cpu must be a CPU index from 0 to ${cores - 1}, got '${value}'\n${USAGE}`);
+  return n;
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far; null where /proc can't tell. */
