@@ -281,10 +281,11 @@ export interface Log {
   readonly backend: BackendName;
   readonly admin: Admin;
   /**
-   * True when a durable write (`acks: 'all'`, an offset commit) makes every earlier write durable
-   * too, so that a power loss never keeps an offset commit while losing records appended before
-   * it: the embedded log (a flush covers every unflushed segment file and the one write-ahead
-   * log). Not Kafka, whose partitions live on different brokers. The stream runtime's
+   * True when a durable write (`acks: 'all'`, an offset commit) makes every earlier write of the
+   * same process durable too, and a power loss never keeps an offset commit while losing records
+   * appended before it: the embedded log (a flush covers the segment files its process wrote and
+   * the one write-ahead log; an offset commit first waits for every unflushed segment). Not Kafka,
+   * whose partitions live on different brokers. The stream runtime's
    * at-least-once mode then produces outputs without waiting for a flush: the durable offset commit
    * that follows them covers them. Absent: false.
    */

@@ -44,7 +44,7 @@ export function openEmbeddedLog(config: EmbeddedLogConfig = { backend: 'embedded
 
 class EmbeddedLog implements Log {
   readonly backend = 'embedded';
-  /** A durable write flushes every unflushed segment file, then the one shared write-ahead log. */
+  /** A durable write flushes the segment files its process wrote, then the one shared write-ahead log. */
   readonly orderedDurability = true;
   readonly admin: Admin;
   readonly #ctx: EmbeddedContext;

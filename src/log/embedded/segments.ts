@@ -14,17 +14,17 @@
  * it into the database file), and a read is one `pread` instead of a copy out of SQLite's pages.
  *
  * Durability: an acknowledgement that needs the disk (`acks: 'all'`, offset and transaction
- * commits) waits for an fdatasync of every segment holding committed bytes not yet flushed, then
+ * commits) waits for an fdatasync of every segment its process wrote since the last flush, then
  * of the WAL; the flushed sizes are recorded in the next write transaction. A consumer's offset
- * commit is applied only after such a flush (writer-thread.ts), so no committed offset outlives a
- * power loss that took records before it; transactions keep their batches in the database, so a
+ * commit is applied only after a flush of every segment holding committed bytes not yet flushed,
+ * whichever process wrote them (writer-thread.ts), so no committed offset outlives a power loss
+ * that took records before it; transactions keep their batches in the database, so a
  * transaction's records and offsets stay atomic on disk too. After a power loss a committed batch
  * may point past what reached its file (a checkpoint flushes the WAL whenever it runs): the first
  * writer thread to start checks (CRC) every batch beyond its segment's flushed size and cuts the
  * partition back before the first damaged one (`recoverSegments`).
  */
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fdatasync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BatchCursor } from './batch.ts';
@@ -63,9 +63,9 @@ export interface SegmentLocation {
 
 /**
  * The writer thread's side: appends batch bytes to partitions' current segments inside the
- * caller's write transaction, and flushes segments that hold committed bytes not yet known to be
- * on disk — any process's, so that a flush before an offset commit covers every record the
- * committing consumer could have read.
+ * caller's write transaction, and flushes segments: those its process wrote (for a durable
+ * acknowledgement), or every one that holds committed bytes not yet known to be on disk, any
+ * process's (before an offset commit, which may cover records another process appended).
  */
 export class SegmentAppender {
   readonly #dir: string;
@@ -74,7 +74,10 @@ export class SegmentAppender {
   readonly #create: StatementSync;
   readonly #grow: StatementSync;
   readonly #unflushed: StatementSync;
+  readonly #sizeOf: StatementSync;
   readonly #markFlushed: StatementSync;
+  /** Segments this thread wrote to since the last flush began. */
+  #written = new Set<number>();
   /** A segment file was created since the last flush (the folder needs flushing too). */
   #created = false;
   /** Flushed sizes not yet recorded in the database. */
@@ -88,6 +91,7 @@ export class SegmentAppender {
     this.#create = db.prepare('INSERT INTO segments (topic_id, partition, size, flushed, created_at) VALUES (?, ?, 0, 0, ?)');
     this.#grow = db.prepare('UPDATE segments SET size = ? WHERE id = ?');
     this.#unflushed = db.prepare('SELECT id, size FROM segments WHERE size > flushed');
+    this.#sizeOf = db.prepare('SELECT id, size FROM segments WHERE id = ?');
     this.#markFlushed = db.prepare('UPDATE segments SET flushed = MAX(flushed, ?) WHERE id = ?');
   }
 
@@ -100,23 +104,25 @@ export class SegmentAppender {
     }
     writeAt(segmentPath(this.#dir, segment.id), blob, segment.size);
     this.#grow.run(segment.size + blob.byteLength, segment.id);
+    this.#written.add(segment.id);
     return { segment: segment.id, position: segment.size };
   }
 
-  /** Segments holding committed bytes beyond what is known to be flushed (a flush is due). */
-  unflushed(): Array<{ id: number; size: number }> {
-    const rows = this.#unflushed.all() as unknown as Array<{ id: number; size: number }>;
-    return rows.filter((s) => s.size > (this.#flushed.get(s.id) ?? 0));
+  /** True when some segment holds committed bytes beyond what is known to be flushed. */
+  anyUnflushed(): boolean {
+    return this.#due(true).length > 0;
   }
 
   /**
-   * Flushes every segment that holds committed bytes not known to be on disk (and the segments
-   * folder, when this thread created a segment), so that everything committed before the call
-   * is on disk once it resolves.
+   * Flushes the segments this thread wrote since the last flush began — or, with `everyProcess`,
+   * every segment that holds committed bytes not known to be on disk — and the segments folder
+   * when this thread created a segment: what was committed before the call is on disk once it
+   * resolves. One fdatasync per file on libuv's thread pool.
    */
-  async flush(): Promise<void> {
-    const due = this.unflushed();
+  async flush(everyProcess: boolean): Promise<void> {
+    const due = this.#due(everyProcess);
     const created = this.#created;
+    this.#written = new Set();
     this.#created = false;
     await Promise.all(due.map((s) => datasync(segmentPath(this.#dir, s.id))));
     if (created) await datasync(join(this.#dir, SEGMENTS_DIR));
@@ -127,6 +133,14 @@ export class SegmentAppender {
   recordFlushed(): void {
     for (const [id, size] of this.#flushed) this.#markFlushed.run(size, id);
     this.#flushed = new Map();
+  }
+
+  /** Committed sizes of the segments a flush must cover (those beyond what is known to be flushed). */
+  #due(everyProcess: boolean): Array<{ id: number; size: number }> {
+    const rows = everyProcess
+      ? (this.#unflushed.all() as unknown as Array<{ id: number; size: number }>)
+      : [...this.#written].flatMap((id) => (this.#sizeOf.get(id) as { id: number; size: number } | undefined) ?? []);
+    return rows.filter((s) => s.size > (this.#flushed.get(s.id) ?? 0));
   }
 }
 
@@ -141,20 +155,22 @@ function writeAt(path: string, blob: Uint8Array, position: number): void {
   }
 }
 
-/** fdatasync of a file or folder; a file removed meanwhile (retention, topic deletion) needs none. */
-async function datasync(path: string): Promise<void> {
-  let handle;
+/** fdatasync of a file or folder (one job on libuv's thread pool); one removed meanwhile (retention, topic deletion) needs none. */
+function datasync(path: string): Promise<void> {
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve();
+    return Promise.reject(error as Error);
   }
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+  return new Promise((resolve, reject) => {
+    fdatasync(fd, (error) => {
+      closeSync(fd);
+      if (error === null) resolve();
+      else reject(error);
+    });
+  });
 }
 
 /**

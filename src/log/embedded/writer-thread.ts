@@ -11,13 +11,14 @@
  * `synchronous = NORMAL` (the commit is written to the WAL, not flushed), which releases SQLite's
  * write lock at once; requests that asked for durability (`acks: 'all'`, offset commits,
  * transaction commits) are acknowledged only after a flush that started after their commit: an
- * fdatasync of the segment files holding unflushed bytes, then of the WAL (one at a time, on
- * libuv's thread pool, covering every commit before it: group fsync). With SQLite's own
+ * fdatasync of the segment files this process wrote, then of the WAL (one at a time, on libuv's
+ * thread pool, covering every commit before it: group fsync). With SQLite's own
  * `synchronous = FULL` the lock stayed held during the flush, so one slow flush (tens of ms here,
  * when a checkpoint's writes were queued on the disk) stalled every writer of every process. A
  * reader may see a commit a moment before it is flushed — as a Kafka consumer sees records that
  * are replicated but not yet on any disk. A consumer's offset commit is applied only after a
- * flush of the segments, so that on disk it never gets ahead of the records it covers; before its
+ * flush of every segment holding unflushed bytes (any process's), so that on disk it never gets
+ * ahead of the records it covers; before its
  * first append the thread cuts back partitions whose last batches a power loss damaged
  * (segments.ts).
  */
@@ -96,7 +97,7 @@ function drain(): void {
   queue = [];
   // A consumer's offset commit waits for a flush of the segments appended before it: on disk, an
   // offset commit never gets ahead of the records it covers (segments.ts).
-  if (requests.some(mustWaitForSegments) && segments.unflushed().length > 0) {
+  if (requests.some(mustWaitForSegments) && segments.anyUnflushed()) {
     held.push(...requests.filter(mustWaitForSegments));
     requests = requests.filter((r) => !mustWaitForSegments(r));
   }
@@ -123,8 +124,9 @@ function apply(requests: readonly AppendRequest[]): void {
 }
 
 /**
- * Flushes the segments this process wrote, then the WAL, then acknowledges every reply committed
- * before the flush began.
+ * Flushes the segments this process wrote (every process's, when offset commits wait for it), then
+ * the WAL (when replies wait for it); then acknowledges every reply committed before the flush
+ * began and releases the offset commits held before it.
  */
 function flush(): void {
   flushing = true;
@@ -146,8 +148,10 @@ function flush(): void {
   };
   (async () => {
     if (!directorySynced) syncDirectory();
-    await segments.flush();
-    await syncWal(walFd);
+    // Held offset commits need every process's segments on disk; acknowledgements need this
+    // process's segments and the WAL.
+    await segments.flush(waiting.length > 0);
+    if (covered.length > 0) await syncWal(walFd);
   })().then(
     () => done(null),
     (error: unknown) => done(error as Error),
