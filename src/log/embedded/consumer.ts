@@ -22,8 +22,6 @@ import { assertOffset, assertOpen, assertPartition, definedOnly } from '../valid
 import type { BatchCursor } from './batch.ts';
 import type { EmbeddedContext } from './context.ts';
 
-/** How often a waiting poll looks for records appended by other processes. */
-const CROSS_PROCESS_POLL_MS = 5;
 /**
  * Polls check that the group is still stable at the member's generation at most this often (a
  * query each; a busy consumer polls hundreds of times a second). A rebalance is noticed that much
@@ -153,7 +151,7 @@ export class EmbeddedConsumer implements Consumer {
       }
       const left = deadline - performance.now();
       if (left <= 0 || this.#closed) return [];
-      await this.#ctx.appended.wait(Math.min(left, CROSS_PROCESS_POLL_MS));
+      await this.#ctx.appended.wait(Math.min(left, this.#ctx.appended.pollIntervalMs()));
     }
   }
 

@@ -1,14 +1,16 @@
 /**
  * Cross-process wake-ups of the embedded log: a writer thread touches the append signal file after
- * each commit of appends, and a waiting consumer in another process is woken by the watch on the
- * log directory instead of finding the records at its next poll interval.
+ * each commit of appends, and a waiting consumer in another process is woken by the watch on that
+ * file instead of finding the records at its next poll interval.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { openLog } from '../../../src/log/index.ts';
-import { AppendSignal } from '../../../src/log/embedded/context.ts';
+import { APPEND_SIGNAL_FILE, AppendSignal } from '../../../src/log/embedded/context.ts';
 import type { Log } from '../../../src/log/types.ts';
-import { randomTopic, tempDir } from '../../helpers.ts';
+import { eventually, randomTopic, tempDir } from '../../helpers.ts';
 import { spawnFixture } from './child.ts';
 
 /** A fresh log directory with one topic (closed and removed after the test). */
@@ -54,4 +56,22 @@ test('a signal times out when nothing is appended, and keeps watching while one 
   const woken = signal.wait(60_000);
   await appendFromAnotherProcess(t, dir, topic);
   assert.equal(await woken, true, 'still watched after one of two users released it');
+});
+
+test('a signal file removed while watched: waiters poll often until it is back and watched again', async (t) => {
+  const { dir, topic } = await logWithTopic(t);
+  const signal = new AppendSignal(dir);
+  signal.acquire();
+  t.after(() => signal.release());
+  assert.equal(signal.pollIntervalMs(), 50, 'watched: the slow poll');
+  const removal = signal.wait(60_000);
+  rmSync(join(dir, APPEND_SIGNAL_FILE));
+  assert.equal(await removal, true, 'the removal wakes waiters (they look at the database)');
+  await eventually(() => assert.equal(signal.pollIntervalMs(), 5), { timeoutMs: 10_000, message: 'unwatched: the quick poll' });
+  // A writer that starts makes the file again; within a second it is watched again.
+  await appendFromAnotherProcess(t, dir, topic);
+  await eventually(() => assert.equal(signal.pollIntervalMs(), 50), { timeoutMs: 10_000, message: 'watched again' });
+  const woken = signal.wait(60_000);
+  await appendFromAnotherProcess(t, dir, topic);
+  assert.equal(await woken, true, 'woken by the append through the new file');
 });
