@@ -1,10 +1,10 @@
 /**
  * Child process of bench/pipeline.ts: one serving instance (startServing) on the benchmark's log,
  * run (pinned to one core by the parent with taskset) until a `stop` line on stdin. Prints JSON
- * lines on stdout: `{"event":"ready"}`, then every 20 ms `{"event":"progress","t":<ms since the
- * epoch>,"records":<telemetry records handled>}`, and `{"event":"stopped"}` after a clean close.
+ * lines on stdout: `{"event":"ready"}`, then every `progressMs` `{"event":"progress","t":<ms since
+ * the epoch>,"records":<telemetry records handled>}`, and `{"event":"stopped"}` after a clean close.
  *
- * Usage: node bench/pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics }>'
+ * Usage: node bench/pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics, progressMs }>'
  */
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -16,10 +16,11 @@ interface Config {
   readonly modelsDir: string;
   readonly applicationId: string;
   readonly topics: ServingTopics;
+  readonly progressMs: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? 'null') as Config | null;
-if (config === null) throw new Error("usage: pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics }>'");
+if (config === null) throw new Error("usage: pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics, progressMs }>'");
 const say = (o: object): void => void writeSync(1, `${JSON.stringify(o)}\n`);
 
 const log = await openLog(config.log);
@@ -42,7 +43,7 @@ handle.stopped().catch((error: unknown) => {
   process.exit(2);
 });
 say({ event: 'ready' });
-const timer = setInterval(() => say({ event: 'progress', t: Date.now(), records: handle.metrics().records }), 20);
+const timer = setInterval(() => say({ event: 'progress', t: Date.now(), records: handle.metrics().records }), config.progressMs);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'stop') return;

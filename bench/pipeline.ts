@@ -88,6 +88,10 @@ const FEATURES = ['temp', 'vibration', 'pressure', 'current'] as const;
 const CHILD = fileURLToPath(new URL('./pipeline-serve.ts', import.meta.url));
 const SWAPS = 20;
 const TICK_MS = 5;
+/** How often the serving process reports progress in phase 1 (throughput is measured from the reports)… */
+const THROUGHPUT_PROGRESS_MS = 20;
+/** …and in the other phases (which only wait for a count). */
+const PROGRESS_MS = 200;
 /** Phase 4: one record in this many is a spike. */
 const SPIKE_EVERY = 997;
 /** Phase 4's traffic before the measured window. */
@@ -266,9 +270,14 @@ interface Serving {
   stop(): Promise<void>;
 }
 
-function startServingProcess(ctx: Ctx, topics: Topics, phase: string, profileDir?: string): Serving {
+/**
+ * Starts a serving instance in its own pinned process. It reports progress every `progressMs`:
+ * often where throughput is measured from the reports (phase 1), seldom elsewhere, so that the
+ * reports do not wake the measured process more than the traffic does.
+ */
+function startServingProcess(ctx: Ctx, topics: Topics, phase: string, progressMs: number, profileDir?: string): Serving {
   const { store, ...names } = topics;
-  const config = { log: ctx.config, modelsDir: store.dir, applicationId: `bench-${ctx.run}-${phase}`, topics: names };
+  const config = { log: ctx.config, modelsDir: store.dir, applicationId: `bench-${ctx.run}-${phase}`, topics: names, progressMs };
   const nodeArgs = [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), CHILD, JSON.stringify(config)];
   const [cmd, ...rest] = ctx.pin.length > 0 ? [...ctx.pin, process.execPath, ...nodeArgs] : [process.execPath, ...nodeArgs];
   const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -327,7 +336,7 @@ async function measureThroughput(ctx: Ctx, detector: DetectorFactory, records: n
     await producer.send(batch);
   }
   await producer.close();
-  const s = startServingProcess(ctx, topics, `tp-${detector.kind}`, profileDir);
+  const s = startServingProcess(ctx, topics, `tp-${detector.kind}`, THROUGHPUT_PROGRESS_MS, profileDir);
   await s.waitFor('ready');
   await until(() => (s.progress?.records ?? 0) >= records || s.child.exitCode !== null, 300_000, `${records} records scored`);
   if (s.child.exitCode !== null) throw new Error(`bench pipeline: the serving process exited (${s.child.exitCode}) while scoring`);
@@ -407,7 +416,7 @@ async function readScores(ctx: Ctx, topic: string, count: number): Promise<(Scor
 async function measureSwaps(ctx: Ctx, rate: number) {
   const topics = await topicsFor(ctx, 'swap', true);
   await publish(ctx, topics, robustZScore, 1);
-  let s = startServingProcess(ctx, topics, 'swap');
+  let s = startServingProcess(ctx, topics, 'swap', PROGRESS_MS);
   await s.waitFor('ready');
   const load = traffic(ctx, topics.telemetry, rate);
   await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
@@ -423,7 +432,7 @@ async function measureSwaps(ctx: Ctx, rate: number) {
   const redeployVersion = SWAPS + 2;
   await s.stop();
   await publish(ctx, topics, robustZScore, redeployVersion);
-  s = startServingProcess(ctx, topics, 'swap');
+  s = startServingProcess(ctx, topics, 'swap', PROGRESS_MS);
   await s.waitFor('ready');
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const inputs = await load.stop();
@@ -469,7 +478,7 @@ async function measureSwaps(ctx: Ctx, rate: number) {
 async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: string | undefined) {
   const topics = await topicsFor(ctx, 'e2e', false);
   await publish(ctx, topics, robustZScore, 1);
-  const s = startServingProcess(ctx, topics, 'e2e', profileDir);
+  const s = startServingProcess(ctx, topics, 'e2e', PROGRESS_MS, profileDir);
   await s.waitFor('ready');
   const anomalies = readAnomalies(ctx, topics.anomalies);
   const load = traffic(ctx, topics.telemetry, rate, SPIKE_EVERY);
