@@ -30,7 +30,8 @@ import type { LogRecord } from '../types.ts';
 import { decodeBatch, encodeBatch } from './batch.ts';
 import { withWriteTransaction } from './database.ts';
 import { BatchWriter } from './batch-writer.ts';
-import { dropEmptySegments, removeOrphanSegments, removeSegmentFiles } from './segments.ts';
+import { dropEmptySegments, removeOrphanSegments } from './segment-upkeep.ts';
+import { removeSegmentFiles } from './segments.ts';
 import type { TopicCatalog, TopicRow } from './topics.ts';
 
 /** Records per rewritten batch during compaction. */

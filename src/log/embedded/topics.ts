@@ -8,7 +8,8 @@ import { ErrorCode, SluiceError } from '../../errors.ts';
 import type { PartitionInfo, TopicConfig } from '../types.ts';
 import { assertTopicName } from '../validate.ts';
 import { withWriteTransaction } from './database.ts';
-import { dropTopicSegments, removeSegmentFiles } from './segments.ts';
+import { dropTopicSegments } from './segment-upkeep.ts';
+import { removeSegmentFiles } from './segments.ts';
 
 /** A topic as stored. */
 export interface TopicRow {

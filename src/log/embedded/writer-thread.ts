@@ -18,9 +18,8 @@
  * reader may see a commit a moment before it is flushed — as a Kafka consumer sees records that
  * are replicated but not yet on any disk. A consumer's offset commit is applied only after a
  * flush of every segment holding unflushed bytes (any process's), so that on disk it never gets
- * ahead of the records it covers; before its
- * first append the thread cuts back partitions whose last batches a power loss damaged
- * (segments.ts).
+ * ahead of the records it covers. Before its first append the thread cuts back partitions whose
+ * last batches a power loss damaged (segment-upkeep.ts).
  */
 import { closeSync, fdatasync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -30,7 +29,8 @@ import type { AppendReply, AppendRequest } from './append-request.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { CHECKPOINT_DEFAULTS } from './checkpoint-policy.ts';
 import { isBusy, openDatabase } from './database.ts';
-import { recoverSegments, removeSegmentFiles, SegmentAppender, SegmentReader } from './segments.ts';
+import { recoverSegments } from './segment-upkeep.ts';
+import { removeSegmentFiles, SegmentAppender, SegmentReader } from './segments.ts';
 
 /** What the writer thread is started with. */
 export interface WriterThreadData {
@@ -77,6 +77,8 @@ let flushing = false;
 let held: AppendRequest[] = [];
 /** Offset commits a flush released, to be applied as they are. */
 const released = new WeakSet<AppendRequest>();
+/** Held offset commits whose flush is in progress. */
+let releasing = 0;
 recover();
 
 port.on('message', (request: AppendRequest) => {
@@ -96,8 +98,9 @@ function drain(): void {
   let requests = queue;
   queue = [];
   // A consumer's offset commit waits for a flush of the segments appended before it: on disk, an
-  // offset commit never gets ahead of the records it covers (segments.ts).
-  if (requests.some(mustWaitForSegments) && segments.anyUnflushed()) {
+  // offset commit never gets ahead of the records it covers (segments.ts). While some wait, later
+  // ones wait too, so that none is applied before an earlier one.
+  if (requests.some(mustWaitForSegments) && (held.length > 0 || releasing > 0 || segments.anyUnflushed())) {
     held.push(...requests.filter(mustWaitForSegments));
     requests = requests.filter((r) => !mustWaitForSegments(r));
   }
@@ -134,8 +137,10 @@ function flush(): void {
   const waiting = held;
   unflushed = [];
   held = [];
+  releasing = waiting.length;
   const done = (error: Error | null): void => {
     flushing = false;
+    releasing = 0;
     for (const reply of covered) port.postMessage(error === null ? reply : { id: reply.id, error: describe(error) });
     if (error === null) {
       for (const request of waiting) released.add(request);

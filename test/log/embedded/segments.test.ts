@@ -196,3 +196,26 @@ test('an offset commit is applied only after the segments appended before it are
   const [after] = sizes.all() as Array<{ size: number; flushed: number }>;
   assert.equal(after!.flushed, after!.size);
 });
+
+test('offset commits held for a flush are applied in the order they were made', async (t) => {
+  const dir = await tempDir('sluice-segments-order-');
+  t.after(() => dir.remove());
+  const log = await openIn(t, dir.path);
+  const topic = randomTopic('order');
+  await log.admin.createTopic(topic, { partitions: 1 });
+  // Durable sends: a flush is in progress when many of the commits arrive.
+  const producer = log.producer({ acks: 'all' });
+  t.after(() => producer.close());
+  const consumer = log.consumer({ groupId: randomTopic('group') });
+  t.after(() => consumer.close());
+  await consumer.assign([{ topic, partition: 0 }]);
+  // Appends (leaving segments unflushed) and commits of growing offsets, none awaited before the next.
+  const pending: Promise<unknown>[] = [];
+  for (let i = 1; i <= 60; i++) {
+    pending.push(producer.send([{ topic, partition: 0, value: bytes(`v${i}`) }]));
+    pending.push(consumer.commit([{ topic, partition: 0, offset: i }]));
+  }
+  await Promise.all(pending);
+  const [committed] = await consumer.committed([{ topic, partition: 0 }]);
+  assert.equal(committed?.offset, 60);
+});
