@@ -1,8 +1,8 @@
 /**
- * Writes encoded batches: their bytes into segment files (`delete`-policy topics outside
- * transactions; segments.ts) or the batch rows themselves, the batch rows, and the partitions' new end
- * offsets; for a transaction commit the fencing check and the group offsets; consumers' offset
- * commits. The caller owns the SQLite transaction, so everything `apply` does commits or rolls back
+ * Writes encoded batches — each batch's bytes into its partition's segment file (`delete`-policy
+ * topics outside transactions; segments.ts) or into its row — with the batch rows and the
+ * partitions' new end offsets; for a transaction commit the fencing check and the group offsets;
+ * consumers' offset commits. The caller owns the SQLite transaction, so everything `apply` does commits or rolls back
  * together (bytes written to a segment past its recorded end are simply overwritten later).
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';

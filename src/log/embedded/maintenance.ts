@@ -8,7 +8,7 @@
  * - Retention (`delete` policy): whole batches leave from the head of a partition while their
  *   newest timestamp is older than `retentionMs`, or while the partition, without them, still
  *   holds more than `retentionBytes`. The start offset moves to the first batch kept; a segment
- *   file no batch points into any more is removed (segments.ts).
+ *   file no batch points into any more is removed (segment-upkeep.ts).
  * - Compaction (`compact` policy), as Kafka's log cleaner: once at least half of a partition's
  *   bytes were written since it was last cleaned, only the latest record of each key is kept
  *   (unkeyed records are kept), rewritten into batches that keep their original offsets, so
