@@ -114,7 +114,7 @@ export class EmbeddedConsumer implements Consumer {
         const topic = this.#ctx.topics.get(tp.topic);
         assertPartition(tp.topic, tp.partition, topic.config.partitions);
       }
-      this.#positions = new Map();
+      this.#dropPositions();
       this.#take(partitions);
     });
   }
@@ -243,6 +243,18 @@ export class EmbeddedConsumer implements Consumer {
     const revoked = [...this.#positions.values()].map((p) => p.tp);
     await m.listener?.onRevoked?.(revoked);
     m.generation = null;
+    this.#dropPositions();
+  }
+
+  /** Stops reading every partition: the log may close the segment files held for them. */
+  #dropPositions(): void {
+    for (const { tp } of this.#positions.values()) {
+      try {
+        this.#ctx.log.release(this.#ctx.topics.get(tp.topic), tp.partition);
+      } catch {
+        // The topic is gone: its files went with it.
+      }
+    }
     this.#positions = new Map();
   }
 
@@ -356,7 +368,7 @@ export class EmbeddedConsumer implements Consumer {
       if (m.retry !== null) clearTimeout(m.retry);
       this.#ctx.groups.leave(m.groupId, m.memberId);
     }
-    this.#positions = new Map();
+    this.#dropPositions();
     this.#onClose();
     return Promise.resolve();
   }

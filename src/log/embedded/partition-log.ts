@@ -74,6 +74,15 @@ export class PartitionLog {
     return this.#segments.read(`${topic.id}:${partition}`, row.segment, row.position!, row.bytes);
   }
 
+  /**
+   * Closes the segment file held open for a partition: a consumer that stops reading it (a
+   * revocation, a new assignment, close), so that a segment retention removes doesn't keep its
+   * space. Another reader of the partition opens it again at its next read.
+   */
+  release(topic: TopicRow, partition: number): void {
+    this.#segments.release(`${topic.id}:${partition}`);
+  }
+
   /** Closes the segment files it holds open. */
   close(): void {
     this.#segments.close();

@@ -175,7 +175,8 @@ function datasync(path: string): Promise<void> {
 /**
  * Reads batch bytes out of segment files for one process, keeping the file of the segment each
  * partition read last open (a reader moves through a partition's segments in order; older files
- * are closed as it moves on, so a segment that retention removed doesn't stay on disk).
+ * are closed as it moves on, and a partition's file when its readers stop ({@link release}), so a
+ * segment that retention removed doesn't stay on disk).
  */
 export class SegmentReader {
   readonly #dir: string;
@@ -213,6 +214,14 @@ export class SegmentReader {
     if (held !== undefined) closeSync(held.fd);
     this.#open.set(partitionKey, { id, fd });
     return fd;
+  }
+
+  /** Closes the file held for `partitionKey`, if any (a reader that stops reading the partition). */
+  release(partitionKey: string): void {
+    const held = this.#open.get(partitionKey);
+    if (held === undefined) return;
+    closeSync(held.fd);
+    this.#open.delete(partitionKey);
   }
 
   /** Closes every file it holds. */

@@ -6,7 +6,7 @@
  * the next writer cuts the partition back before the damaged batch.
  */
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -218,4 +218,42 @@ test('offset commits held for a flush are applied in the order they were made', 
   await Promise.all(pending);
   const [committed] = await consumer.committed([{ topic, partition: 0 }]);
   assert.equal(committed?.offset, 60);
+});
+
+/** The segment files this process holds open (Linux: /proc/self/fd); null where that can't be read. */
+function openSegmentFiles(dir: string): string[] | null {
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return null;
+  }
+  const held: string[] = [];
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(join(dir, SEGMENTS_DIR))) held.push(target);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return held;
+}
+
+test('a consumer that stops reading a partition lets go of its segment file', async (t) => {
+  const dir = await tempDir('sluice-segments-release-');
+  t.after(() => dir.remove());
+  const log = await openIn(t, dir.path);
+  const topic = randomTopic('release');
+  await log.admin.createTopic(topic, { partitions: 1 });
+  await sendEach(log, topic, 3, 'r');
+  if (openSegmentFiles(dir.path) === null) return t.skip('no /proc/self/fd here');
+  const consumer = log.consumer();
+  t.after(() => consumer.close());
+  await consumer.assign([{ topic, partition: 0 }]);
+  await consumer.seek({ topic, partition: 0 }, { offset: 0 });
+  assert.equal((await consumer.poll({ timeoutMs: 1_000 })).length, 3);
+  assert.equal(openSegmentFiles(dir.path)!.length, 1, 'the reader holds the segment it reads');
+  await consumer.assign([]);
+  assert.deepEqual(openSegmentFiles(dir.path), [], 'no longer assigned: the file is closed');
 });
