@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { ErrorCode } from '../../../src/errors.ts';
 import { DATABASE_FILE } from '../../../src/log/embedded/database.ts';
 import { SEGMENTS_DIR, segmentPath } from '../../../src/log/embedded/segments.ts';
@@ -41,6 +41,16 @@ async function openIn(t: { after(fn: () => unknown): void }, dir: string, segmen
   const log = await openLog(segmentBytes === undefined ? { backend: 'embedded', dir } : { backend: 'embedded', dir, segmentBytes });
   t.after(() => log.close());
   return log;
+}
+
+/** A fresh log directory (removed after the test) with one 1-partition topic named after `name`. */
+async function logWithTopic(t: TestContext, name: string): Promise<{ dir: string; log: Log; topic: string }> {
+  const dir = await tempDir(`sluice-segments-${name}-`);
+  t.after(() => dir.remove());
+  const log = await openIn(t, dir.path);
+  const topic = randomTopic(name);
+  await log.admin.createTopic(topic, { partitions: 1 });
+  return { dir: dir.path, log, topic };
 }
 
 /** `count` sends of one 1 kB record each to partition 0 of `topic`; returns their offsets. */
@@ -123,28 +133,24 @@ test('deleting a topic removes its segment files; a housekeeping pass removes fi
 });
 
 test('after a simulated power loss, the next writer cuts a partition back before the first batch that did not reach its segment', async (t) => {
-  const dir = await tempDir('sluice-segments-recover-');
-  t.after(() => dir.remove());
-  const topic = randomTopic('recover');
-  const log = await openIn(t, dir.path);
-  await log.admin.createTopic(topic, { partitions: 1 });
+  const { dir, log, topic } = await logWithTopic(t, 'recover');
   await sendEach(log, topic, 5, 'a');
   await log.close();
 
   // The last two batches' bytes never reached the disk (zeros in their place), and the flushed
   // size recorded for the segment says so.
-  const db = database(t, dir.path);
+  const db = database(t, dir);
   const stored = db.prepare('SELECT base_offset, segment, position, bytes FROM batches ORDER BY last_offset').all() as unknown as BatchRow[];
   assert.equal(stored.length, 5);
   const lost = stored[3]!;
-  const file = segmentPath(dir.path, lost.segment!);
+  const file = segmentPath(dir, lost.segment!);
   const fd = openSync(file, 'r+');
   writeSync(fd, Buffer.alloc(stored[4]!.position! + stored[4]!.bytes - lost.position!), 0, undefined, lost.position!);
   closeSync(fd);
   db.prepare('UPDATE segments SET flushed = ? WHERE id = ?').run(lost.position, lost.segment);
 
   // Reading alone changes nothing: the damaged batch fails the read as corrupt.
-  const reader = await openIn(t, dir.path);
+  const reader = await openIn(t, dir);
   const consumer = reader.consumer();
   await consumer.assign([{ topic, partition: 0 }]);
   await consumer.seek({ topic, partition: 0 }, { offset: 3 });
@@ -153,7 +159,7 @@ test('after a simulated power loss, the next writer cuts a partition back before
   await reader.close();
 
   // The next process to write checks what was never flushed and ends the partition at offset 3.
-  const writer = await openIn(t, dir.path);
+  const writer = await openIn(t, dir);
   assert.deepEqual(await sendEach(writer, topic, 2, 'b'), [3, 4]);
   const { records } = await readAll(writer, topic);
   assert.deepEqual(
@@ -174,16 +180,12 @@ test('segmentBytes must be a positive integer', async () => {
 });
 
 test('an offset commit is applied only after the segments appended before it are flushed', async (t) => {
-  const dir = await tempDir('sluice-segments-commit-');
-  t.after(() => dir.remove());
-  const log = await openIn(t, dir.path);
-  const topic = randomTopic('commit');
-  await log.admin.createTopic(topic, { partitions: 1 });
+  const { dir, log, topic } = await logWithTopic(t, 'commit');
   // acks 'leader': acknowledged without any flush.
   const producer = log.producer({ acks: 'leader' });
   t.after(() => producer.close());
   await producer.send([{ topic, partition: 0, value: bytes('not yet on disk') }]);
-  const db = database(t, dir.path);
+  const db = database(t, dir);
   const sizes = db.prepare('SELECT size, flushed FROM segments');
   const [before] = sizes.all() as Array<{ size: number; flushed: number }>;
   assert.ok(before!.size > before!.flushed, 'the segment starts unflushed');
@@ -198,11 +200,7 @@ test('an offset commit is applied only after the segments appended before it are
 });
 
 test('offset commits held for a flush are applied in the order they were made', async (t) => {
-  const dir = await tempDir('sluice-segments-order-');
-  t.after(() => dir.remove());
-  const log = await openIn(t, dir.path);
-  const topic = randomTopic('order');
-  await log.admin.createTopic(topic, { partitions: 1 });
+  const { log, topic } = await logWithTopic(t, 'order');
   // Durable sends: a flush is in progress when many of the commits arrive.
   const producer = log.producer({ acks: 'all' });
   t.after(() => producer.close());
@@ -241,19 +239,15 @@ function openSegmentFiles(dir: string): string[] | null {
 }
 
 test('a consumer that stops reading a partition lets go of its segment file', async (t) => {
-  const dir = await tempDir('sluice-segments-release-');
-  t.after(() => dir.remove());
-  const log = await openIn(t, dir.path);
-  const topic = randomTopic('release');
-  await log.admin.createTopic(topic, { partitions: 1 });
+  const { dir, log, topic } = await logWithTopic(t, 'release');
   await sendEach(log, topic, 3, 'r');
-  if (openSegmentFiles(dir.path) === null) return t.skip('no /proc/self/fd here');
+  if (openSegmentFiles(dir) === null) return t.skip('no /proc/self/fd here');
   const consumer = log.consumer();
   t.after(() => consumer.close());
   await consumer.assign([{ topic, partition: 0 }]);
   await consumer.seek({ topic, partition: 0 }, { offset: 0 });
   assert.equal((await consumer.poll({ timeoutMs: 1_000 })).length, 3);
-  assert.equal(openSegmentFiles(dir.path)!.length, 1, 'the reader holds the segment it reads');
+  assert.equal(openSegmentFiles(dir)!.length, 1, 'the reader holds the segment it reads');
   await consumer.assign([]);
-  assert.deepEqual(openSegmentFiles(dir.path), [], 'no longer assigned: the file is closed');
+  assert.deepEqual(openSegmentFiles(dir), [], 'no longer assigned: the file is closed');
 });
