@@ -61,8 +61,9 @@ export class PartitionLog {
   /** Offset of the first record with timestamp ≥ `timestamp`, or null if none. */
   offsetForTimestamp(topic: TopicRow, partition: number, timestamp: number): number | null {
     const row = this.#byTimestamp.get(topic.id, partition, timestamp) as BatchRow | undefined;
-    const bytes = row === undefined ? null : this.#bytesOf(topic, partition, row);
-    if (row === undefined || bytes === null) return null;
+    if (row === undefined) return null;
+    const bytes = this.#bytesOf(topic, partition, row);
+    if (bytes === null) return null;
     const records: LogRecord[] = [];
     decodeBatch(bytes, metaOf(topic, partition, row), 0, Number.MAX_SAFE_INTEGER, records);
     return records.find((r) => r.timestamp >= timestamp)?.offset ?? null;
@@ -71,7 +72,7 @@ export class PartitionLog {
   /** A batch's bytes: from its segment file, or its row; null when its segment is gone. */
   #bytesOf(topic: TopicRow, partition: number, row: BatchRow): Uint8Array | null {
     if (row.segment === null) return row.data;
-    return this.#segments.read(`${topic.id}:${partition}`, row.segment, row.position!, row.bytes);
+    return this.#segments.read(topic.id, partition, row.segment, row.position!, row.bytes);
   }
 
   /**
@@ -80,7 +81,7 @@ export class PartitionLog {
    * space. Another reader of the partition opens it again at its next read.
    */
   release(topic: TopicRow, partition: number): void {
-    this.#segments.release(`${topic.id}:${partition}`);
+    this.#segments.release(topic.id, partition);
   }
 
   /** Closes the segment files it holds open. */

@@ -29,9 +29,8 @@ export function recoverSegments(db: DatabaseSync, reader: SegmentReader): number
     'SELECT base_offset, position, bytes FROM batches WHERE topic_id = ? AND partition = ? AND segment = ? AND position + bytes > ? ORDER BY position',
   );
   for (const s of unflushed) {
-    const key = `${s.topic_id}:${s.partition}`;
     for (const b of batches.all(s.topic_id, s.partition, s.id, s.flushed) as unknown as Array<{ base_offset: number; position: number; bytes: number }>) {
-      const bytes = reader.read(key, s.id, b.position, b.bytes);
+      const bytes = reader.read(s.topic_id, s.partition, s.id, b.position, b.bytes);
       if (bytes !== null && intact(bytes)) continue;
       removed.push(...truncatePartition(db, s, b));
       break;

@@ -82,7 +82,7 @@ export class SegmentAppender {
   /** Flushed sizes not yet recorded in the database. */
   #flushed = new Map<number, number>();
 
-  constructor(db: DatabaseSync, dir: string, maxBytes: number = SEGMENT_DEFAULTS.maxBytes) {
+  constructor(db: DatabaseSync, dir: string, maxBytes: number) {
     this.#dir = dir;
     this.#maxBytes = maxBytes;
     mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
@@ -186,9 +186,9 @@ export class SegmentReader {
     this.#dir = dir;
   }
 
-  /** The `length` bytes at `position` of segment `id`; null when the segment is gone (retention). */
-  read(partitionKey: string, id: number, position: number, length: number): Uint8Array | null {
-    const fd = this.#fd(partitionKey, id);
+  /** The `length` bytes at `position` of segment `id` of a partition; null when the segment is gone (retention). */
+  read(topicId: number, partition: number, id: number, position: number, length: number): Uint8Array | null {
+    const fd = this.#fd(`${topicId}:${partition}`, id);
     if (fd === null) return null;
     const bytes = Buffer.allocUnsafeSlow(length);
     let done = 0;
@@ -216,8 +216,9 @@ export class SegmentReader {
     return fd;
   }
 
-  /** Closes the file held for `partitionKey`, if any (a reader that stops reading the partition). */
-  release(partitionKey: string): void {
+  /** Closes the file held for a partition, if any (a reader that stops reading it). */
+  release(topicId: number, partition: number): void {
+    const partitionKey = `${topicId}:${partition}`;
     const held = this.#open.get(partitionKey);
     if (held === undefined) return;
     closeSync(held.fd);

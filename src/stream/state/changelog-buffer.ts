@@ -61,16 +61,17 @@ export class ChangelogBuffer<Id> {
   }
 
   #note(id: Id, key: Uint8Array, value: Uint8Array | null, later: ((id: Id) => Uint8Array) | null): void {
-    const pending = this.#pending.get(id);
+    let pending = this.#pending.get(id);
     if (pending === undefined) {
-      this.#pending.set(id, { key, value, later });
+      pending = { key, value, later };
+      this.#pending.set(id, pending);
     } else {
       this.#bytes -= this.#size(pending);
       pending.key = key;
       pending.value = value;
       pending.later = later;
     }
-    this.#bytes += key.byteLength + (later !== null ? this.#laterValueBytes : (value?.byteLength ?? 0));
+    this.#bytes += this.#size(pending);
   }
 
   #size(w: PendingWrite<Id>): number {
