@@ -11,6 +11,8 @@ const SLAB_BYTES = 64 * 1024;
 /** Records larger than this get a buffer of their own instead of a piece of a slab. */
 const MAX_SLAB_RECORD = 4 * 1024;
 const MAX_VARINT_BYTES = 8;
+/** An input whose buffer is at least this many times its size is read in place (see ByteReader). */
+const SHARED_BUFFER_RATIO = 4;
 
 /** Bytes the unsigned LEB128 varint of `n` takes. */
 export function varintSize(n: number): number {
@@ -149,36 +151,55 @@ export class ReadFailure {
 }
 
 /**
- * Reads the input through a reusable scratch copy (so that no DataView is allocated per record),
- * or in place for large inputs. Every read is bounds-checked and throws a {@link ReadFailure}.
+ * Reads an input in place when it is a view into a larger buffer (a record of a batch, or of an
+ * encoder's slab): the views of that buffer are made once and reused for every record in it.
+ * A small input with a buffer of its own is copied into a reusable scratch instead (no DataView per
+ * record); a large one is read in place. Positions (`pos`, `end`, ReadFailure offsets) are
+ * absolute in `buf`; `base` is where the input starts. Every read is bounds-checked and throws a
+ * {@link ReadFailure}.
  */
 export class ByteReader {
   buf: Uint8Array;
   view: DataView;
+  /** Where the input starts in `buf`. */
+  base = 0;
   pos = 0;
   end = 0;
   private readonly scratch: Uint8Array;
   private readonly scratchView: DataView;
+  /** The buffer shared by recent inputs, and its views. */
+  private shared: ArrayBufferLike | null = null;
+  private sharedBuf: Uint8Array;
+  private sharedView: DataView;
 
   constructor(scratchSize = 4096) {
     this.scratch = new Uint8Array(scratchSize);
     this.scratchView = new DataView(this.scratch.buffer);
-    this.buf = this.scratch;
-    this.view = this.scratchView;
+    this.buf = this.sharedBuf = this.scratch;
+    this.view = this.sharedView = this.scratchView;
   }
 
-  /** Starts reading `bytes` from offset 0. */
+  /** Starts reading `bytes`. */
   reset(bytes: Uint8Array): void {
-    if (bytes.length <= this.scratch.length) {
+    const buffer = bytes.buffer;
+    const n = bytes.length;
+    if (buffer === this.shared) {
+      this.buf = this.sharedBuf;
+      this.view = this.sharedView;
+      this.base = bytes.byteOffset;
+    } else if (n > this.scratch.length || buffer.byteLength >= SHARED_BUFFER_RATIO * n) {
+      this.shared = buffer;
+      this.buf = this.sharedBuf = new Uint8Array(buffer);
+      this.view = this.sharedView = new DataView(buffer);
+      this.base = bytes.byteOffset;
+    } else {
       this.scratch.set(bytes);
       this.buf = this.scratch;
       this.view = this.scratchView;
-    } else {
-      this.buf = bytes;
-      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.base = 0;
     }
-    this.pos = 0;
-    this.end = bytes.length;
+    this.pos = this.base;
+    this.end = this.base + n;
   }
 
   /** Throws a ReadFailure unless `n` more bytes are available. */

@@ -83,7 +83,7 @@ export const telemetryCodec: Codec<Telemetry> = {
     try {
       return readTelemetry(reader);
     } catch (error) {
-      if (error instanceof ReadFailure) throw decodeError(NAME, error.reason, error.offset);
+      if (error instanceof ReadFailure) throw decodeError(NAME, error.reason, error.offset - reader.base);
       throw error;
     }
   },
@@ -131,14 +131,15 @@ function writeTags(w: ByteWriter, tags: Readonly<Record<string, string>>): void 
 }
 
 function readTelemetry(r: ByteReader): Telemetry {
+  const at = r.pos;
   const magic = r.u8('magic byte');
-  if (magic !== TELEMETRY_MAGIC) throw new ReadFailure(`bad magic byte ${hex(magic)} (expected ${hex(TELEMETRY_MAGIC)}): not a telemetry record`, 0);
+  if (magic !== TELEMETRY_MAGIC) throw new ReadFailure(`bad magic byte ${hex(magic)} (expected ${hex(TELEMETRY_MAGIC)}): not a telemetry record`, at);
   const version = r.u8('version');
   if (version !== TELEMETRY_FORMAT_VERSION) {
-    throw new ReadFailure(`unsupported format version ${version} (this build reads ${TELEMETRY_FORMAT_VERSION})`, 1);
+    throw new ReadFailure(`unsupported format version ${version} (this build reads ${TELEMETRY_FORMAT_VERSION})`, at + 1);
   }
   const flags = r.u8('flags');
-  if ((flags & ~(FLAG_SEQ | FLAG_TAGS)) !== 0) throw new ReadFailure(`unknown flag bits in ${hex(flags)}`, 2);
+  if ((flags & ~(FLAG_SEQ | FLAG_TAGS)) !== 0) throw new ReadFailure(`unknown flag bits in ${hex(flags)}`, at + 2);
   const ts = r.f64('ts');
   const deviceId = r.string('deviceId', deviceIdCache);
   const seq = (flags & FLAG_SEQ) === 0 ? undefined : r.varint('seq');

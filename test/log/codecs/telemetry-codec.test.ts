@@ -169,7 +169,17 @@ test('corrupt input is rejected with the reason and the offset', () => {
     [patch(27, 0xc3), /metric name is not valid UTF-8 at byte 27$/],
     [Uint8Array.of(...bytes, 0), /1 unexpected bytes after the record at byte 28$/],
   ];
-  for (const [input, message] of cases) assertCodecError(() => telemetryCodec.decode(input), ErrorCode.CODEC_DECODE, message);
+  // The same record as a view into a larger buffer (a record of a batch) is read in place: the
+  // same errors at the same offsets, and nothing read past its end.
+  const inBatch = (input: Uint8Array): Uint8Array => {
+    const batch = new Uint8Array(input.length + 4096).fill(0x55);
+    batch.set(input, 100);
+    return batch.subarray(100, 100 + input.length);
+  };
+  for (const [input, message] of cases) {
+    assertCodecError(() => telemetryCodec.decode(input), ErrorCode.CODEC_DECODE, message);
+    assertCodecError(() => telemetryCodec.decode(inBatch(input)), ErrorCode.CODEC_DECODE, message);
+  }
   const seqAt = patch(15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
   assertCodecError(() => telemetryCodec.decode(seqAt), ErrorCode.CODEC_DECODE, /seq \(varint\) is longer than 8 bytes at byte 15$/);
   const huge = Uint8Array.of(...bytes.subarray(0, 15), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, ...bytes.subarray(16));
