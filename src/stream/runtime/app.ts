@@ -210,29 +210,43 @@ export class StreamApp {
   }
 
   /** Processes the records by task, then fires due wall-clock punctuations. */
-  async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, LogRecord[]>> {
-    const p = this.#parts;
+  async #process(records: readonly LogRecord[]): Promise<Map<StreamTask, readonly LogRecord[]>> {
+    const byTask = this.#byTask(records);
+    if (byTask.size === 1) {
+      for (const [task, list] of byTask) await task.process(list);
+    } else {
+      await Promise.all([...byTask].map(([task, list]) => task.process(list)));
+    }
+    for (const task of this.#parts.tasks.tasks()) await task.punctuateWallClock();
+    return byTask;
+  }
+
+  /**
+   * The records of each task, in order. Polls return each partition's records in runs: one task
+   * lookup per run, not per record, and a poll of one partition (the usual case) is not copied.
+   */
+  #byTask(records: readonly LogRecord[]): Map<StreamTask, readonly LogRecord[]> {
+    if (records.length > 0 && isOnePartition(records)) return new Map([[this.#taskOf(records[0]!), records]]);
     const byTask = new Map<StreamTask, LogRecord[]>();
-    // Polls return each partition's records in runs: one task lookup per run, not per record.
     let list: LogRecord[] = [];
     let last: LogRecord | undefined;
-    for (const r of records) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
       if (last === undefined || r.partition !== last.partition || r.topic !== last.topic) {
-        const task = p.tasks.get(r);
-        if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
+        const task = this.#taskOf(r);
         list = byTask.get(task) ?? [];
         if (list.length === 0) byTask.set(task, list);
       }
       list.push(r);
       last = r;
     }
-    if (byTask.size === 1) {
-      for (const [task, list] of byTask) await task.process(list);
-    } else {
-      await Promise.all([...byTask].map(([task, list]) => task.process(list)));
-    }
-    for (const task of p.tasks.tasks()) await task.punctuateWallClock();
     return byTask;
+  }
+
+  #taskOf(r: LogRecord): StreamTask {
+    const task = this.#parts.tasks.get(r);
+    if (task === undefined) throw new Error(`internal: polled ${r.topic}/${r.partition} without a task`);
+    return task;
   }
 
   /** Processes a batch; returns its tasks, the outputs they emitted and the input offsets to commit. */
@@ -296,4 +310,11 @@ function stillOwned(records: readonly LogRecord[], owners: ReadonlyMap<string, S
     if (task === undefined || tasks.get({ topic, partition: Number(partition) }) !== task) changed.add(key);
   }
   return changed.size === 0 ? records : records.filter((r) => !changed.has(`${r.topic}\0${r.partition}`));
+}
+
+/** True when every record (at least one) is of the first record's partition. */
+function isOnePartition(records: readonly LogRecord[]): boolean {
+  const { topic, partition } = records[0]!;
+  for (let i = records.length - 1; i > 0; i--) if (records[i]!.partition !== partition || records[i]!.topic !== topic) return false;
+  return true;
 }

@@ -195,7 +195,10 @@ export class StreamTask implements ControlTarget {
       if (this.#stores.hasFeeds) await this.#stores.catchUp();
       const collector = this.#options.collector;
       let sinceCheck = 0;
-      for (const raw of records) {
+      // An indexed loop: this async function often runs unoptimised, where for-of allocates an
+      // iterator result per record.
+      for (let i = 0; i < records.length; i++) {
+        const raw = records[i]!;
         this.#metrics.recordsIn++;
         const r = this.#processOne(raw);
         if (r !== undefined) await r;
