@@ -6,17 +6,19 @@
  *   map     decode → calibrate every metric (v × 1.01 + 0.5) → encode → output topic
  *   window  tumbling window of `windowMs` per device: count, sum, min and max of `temp`, one update
  *           per input record (key = windowed device id, value = the 40-byte aggregate below)
+ *   passthrough  key and value bytes copied to the output unchanged (no codecs, no user code): what
+ *           the runtime and the log cost per record on their own. Not run by default; no peer.
  *
  * The window job is `groupByKey().windowedBy(TimeWindows.of(windowMs)).aggregate()` (grace 0, a
  * changelogged window store, every update emitted: the peer runs Kafka Streams with its cache off
  * for the same output). Outputs are keyed by the windowed key (device id + window start and end).
  */
 import type { Codec, ProducerRecord, Telemetry } from '../src/log/index.ts';
-import { stringCodec, telemetryCodec } from '../src/log/index.ts';
+import { bytesCodec, stringCodec, telemetryCodec } from '../src/log/index.ts';
 import { TimeWindows, topology, type Topology } from '../src/stream/index.ts';
 
 /** Job names, as in the JSON output and the peer's `--job`. */
-export const StreamJob = { map: 'map', window: 'window', windowEos: 'window-eos' } as const;
+export const StreamJob = { map: 'map', window: 'window', windowEos: 'window-eos', passthrough: 'passthrough' } as const;
 /** One of the benchmark's jobs. */
 export type StreamJob = (typeof StreamJob)[keyof typeof StreamJob];
 
@@ -69,6 +71,10 @@ function temp(t: Telemetry): number {
 /** Describes one job reading `input` and writing `output`. */
 export function streamTopology(job: StreamJob, input: string, output: string, windowMs: number): Topology {
   const b = topology();
+  if (job === 'passthrough') {
+    b.stream(input, { key: bytesCodec, value: bytesCodec }).to(output);
+    return b.build();
+  }
   const source = b.stream(input, { key: stringCodec, value: telemetryCodec });
   if (job === 'map') {
     source
