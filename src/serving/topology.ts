@@ -26,7 +26,7 @@ const nullableBytes = bytesCodec as Codec<Uint8Array | null>;
 export function servingTopology(deps: ProcessorDeps): Topology {
   const { topics, maxDevicesPerTask } = deps.options;
   const b = topology({ errors: { onError: 'dead-letter', deadLetterTopic: topics.dlq } });
-  b.addStore({ name: DEVICE_STATE_STORE, key: stringCodec, value: deviceSlotCodec, maxEntries: maxDevicesPerTask });
+  b.addStore({ name: DEVICE_STATE_STORE, key: stringCodec, value: deviceSlotCodec, maxEntries: maxDevicesPerTask, encodeChangelog: 'commit' });
   // The manager hears every models record even while this instance holds no partition.
   const models = b.control(topics.models, { name: 'models', key: stringCodec, value: bytesCodec, perInstance: () => (r) => deps.manager.offer(r) });
   const scored = b

@@ -89,6 +89,90 @@ test('maxEntries bounds a store: a new key beyond it is a processing error handl
   assert.equal(driver.metrics()[0]!.skipped, 1);
 });
 
+test("encodeChangelog: 'commit' logs the value the store holds at the commit, encoded once per key; 'put' (default) encodes at put()", async () => {
+  interface Counter {
+    n: number;
+  }
+  const run = async (encodeChangelog: 'put' | 'commit' | undefined) => {
+    let encodes = 0;
+    const counterCodec = {
+      name: 'counter',
+      encode(c: Counter) {
+        encodes++;
+        if (c.n < 0) throw new Error(`negative count ${c.n}`);
+        return num.encode(c.n);
+      },
+      decode: (bytes: Uint8Array): Counter => ({ n: num.decode(bytes) }),
+    };
+    const b = topology({ errors: { onError: 'skip' } });
+    b.addStore({ name: 'counters', key, value: counterCodec, ...(encodeChangelog === undefined ? {} : { encodeChangelog }) });
+    b.stream('in', codecs).process<string, number>(
+      () => {
+        let counters: KeyValueStore<string, Counter>;
+        return {
+          init(c) {
+            counters = c.getStore<string, Counter>('counters');
+          },
+          process(r) {
+            const c = counters.get(r.key) ?? { n: 0 };
+            c.n += r.value;
+            counters.put(r.key, c); // put, then changed in place before the commit
+            c.n += 1000;
+          },
+        };
+      },
+      { stores: ['counters'] },
+    );
+    const driver = new TopologyTestDriver(b.build());
+    await driver.input<string, number>('in').pipeAll([
+      { key: 'a', value: 1 },
+      { key: 'a', value: 2 },
+      { key: 'b', value: 5 },
+    ]);
+    const logged = driver.records('test-app-counters-changelog').map((r) => [stringCodec.decode(r.key!), num.decode(r.value)]);
+    return { driver, logged, encodes };
+  };
+  const atPut = await run(undefined);
+  assert.deepEqual(atPut.logged, [['a', 1003], ['b', 5]], 'put: the value as it was at its last put() in the batch');
+  assert.equal(atPut.encodes, 3, 'put: one encode per put()');
+  const atCommit = await run('commit');
+  assert.deepEqual(atCommit.logged, [['a', 2003], ['b', 1005]], 'commit: the value the store holds at the commit');
+  assert.equal(atCommit.encodes, 2, 'commit: one encode per key and commit');
+  await atCommit.driver.restartTasks();
+  await atCommit.driver.input<string, number>('in').pipe('a', 0);
+  assert.deepEqual(
+    atCommit.driver.records('test-app-counters-changelog').map((r) => num.decode(r.value)).at(-1),
+    3003,
+    'restored from the changelog: 2003, then + 0 + 1000',
+  );
+  // A value the codec rejects: at put() the record fails (handled by the error policy, here skip);
+  // at the commit it stops processing with the codec's error.
+  const rejecting = async (encodeChangelog: 'put' | 'commit') => {
+    const b = topology({ errors: { onError: 'skip' } });
+    b.addStore({ name: 's', key, value: { name: 'strict', encode: (v: number) => { if (v < 0) throw new Error('negative'); return num.encode(v); }, decode: num.decode }, encodeChangelog });
+    b.stream('in', codecs).process<string, number>(
+      () => {
+        let s: KeyValueStore<string, number>;
+        return {
+          init(c) {
+            s = c.getStore<string, number>('s');
+          },
+          process(r) {
+            s.put(r.key, r.value);
+          },
+        };
+      },
+      { stores: ['s'] },
+    );
+    const driver = new TopologyTestDriver(b.build());
+    await driver.input<string, number>('in').pipe('a', -1);
+    return driver;
+  };
+  assert.equal((await rejecting('put')).metrics()[0]!.skipped, 1);
+  await assert.rejects(() => rejecting('commit'), /negative/);
+  assert.throws(() => topology().addStore({ name: 'x', key, value: num, encodeChangelog: 'later' as never }), /encodeChangelog must be 'put' or 'commit'/);
+});
+
 test('groupByKey().count(), reduce() and aggregate() emit one update per record', async () => {
   const b = topology();
   const grouped = b.stream('in', codecs).groupByKey();

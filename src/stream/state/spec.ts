@@ -30,6 +30,15 @@ export interface StoreOptions<K, V> {
   readonly maxEntries?: number;
   /** Write a changelog (default true). Without it the store starts empty after a restart or move. */
   readonly changelog?: boolean;
+  /**
+   * When a write's value is encoded for the changelog (keyValue stores). `'put'` (default): at
+   * `put()`, so a value the codec rejects fails the record that wrote it, and the bytes wait in
+   * memory for the commit. `'commit'`: when the task commits, from the value the store then holds
+   * for the key — for large values changed in place and put again now and then (a detector's
+   * state), whose bytes would otherwise outlive young-generation collections and fill the old
+   * generation; a codec error then stops the application at the commit.
+   */
+  readonly encodeChangelog?: 'put' | 'commit';
 }
 
 /** A declared store. */
@@ -44,6 +53,8 @@ export interface StoreSpec {
   readonly changelog: boolean;
   /** The topic a table or global table reads (null for keyValue stores). */
   readonly topic: string | null;
+  /** When a keyValue store encodes a write for its changelog (StoreOptions.encodeChangelog). */
+  readonly encodeChangelog: 'put' | 'commit';
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -59,6 +70,10 @@ export function storeSpec<K, V>(kind: StoreKind, options: StoreOptions<K, V>, to
   assertCodec(`${path}.value`, options.value);
   if (options.maxEntries !== undefined) assertInteger(`${path}.maxEntries`, options.maxEntries, 1);
   if (options.changelog !== undefined && typeof options.changelog !== 'boolean') throw invalidTopology(`${path}.changelog must be a boolean`, { path: `${path}.changelog` });
+  const encodeChangelog = options.encodeChangelog ?? 'put';
+  if (encodeChangelog !== 'put' && encodeChangelog !== 'commit') {
+    throw invalidTopology(`${path}.encodeChangelog must be 'put' or 'commit', got ${JSON.stringify(encodeChangelog)}`, { path: `${path}.encodeChangelog` });
+  }
   return Object.freeze({
     name: options.name,
     kind,
@@ -67,6 +82,7 @@ export function storeSpec<K, V>(kind: StoreKind, options: StoreOptions<K, V>, to
     maxEntries: options.maxEntries ?? null,
     changelog: (kind === 'keyValue' || kind === 'window') && options.changelog !== false,
     topic,
+    encodeChangelog,
   });
 }
 

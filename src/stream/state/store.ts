@@ -66,7 +66,8 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   put(key: K, value: V): void {
     this.#assertWritable();
     const keyBytes = this.#keys.encode(key);
-    const valueBytes = this.#spec.valueCodec.encode(value);
+    const later = this.#spec.encodeChangelog === 'commit' && this.#changelog !== null;
+    const valueBytes = later ? null : this.#spec.valueCodec.encode(value);
     const id = this.#idOf(key, keyBytes);
     if (!this.#map.has(id) && this.#spec.maxEntries !== null && this.#map.size >= this.#spec.maxEntries) {
       throw new SluiceError(ErrorCode.STREAM_PROCESSING, `store '${this.name}' is full (maxEntries ${this.#spec.maxEntries}); key not added`, {
@@ -74,8 +75,12 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
       });
     }
     this.#map.set(id, [key, value]);
-    this.#changelog?.write(id, keyBytes, valueBytes);
+    if (later) this.#changelog!.writeLater(id, keyBytes, this.#encodeHeld);
+    else this.#changelog?.write(id, keyBytes, valueBytes);
   }
+
+  /** The changelog value of `id` at the commit (encodeChangelog 'commit'): the value held now. */
+  readonly #encodeHeld = (id: unknown): Uint8Array => this.#spec.valueCodec.encode(this.#map.get(id)![1]);
 
   delete(key: K): boolean {
     this.#assertWritable();
