@@ -2,11 +2,13 @@
  * Child process of bench/pipeline.ts: one serving instance (startServing) on the benchmark's log,
  * run (pinned to one core by the parent with taskset) until a `stop` line on stdin. Prints JSON
  * lines on stdout: `{"event":"ready"}`, then every `progressMs` `{"event":"progress","t":<ms since
- * the epoch>,"records":<telemetry records handled>}`, and `{"event":"stopped"}` after a clean close.
+ * the epoch>,"records":<telemetry records handled>,"gc":{"markCompacts","scavenges","pauseMs"}}`
+ * (the garbage collections so far, from perf_hooks), and `{"event":"stopped"}` after a clean close.
  *
  * Usage: node bench/pipeline-serve.ts '<json: { log, modelsDir, applicationId, topics, progressMs }>'
  */
 import { writeSync } from 'node:fs';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { openLog, type LogConfig } from '../src/log/index.ts';
 import { memoryLogger, startServing, type ServingTopics } from '../src/serving/index.ts';
@@ -42,8 +44,16 @@ handle.stopped().catch((error: unknown) => {
   process.stderr.write(`serving failed: ${String(error)}\n`);
   process.exit(2);
 });
+const gc = { markCompacts: 0, scavenges: 0, pauseMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+    gc.pauseMs += e.duration;
+    if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.markCompacts++;
+    else if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.scavenges++;
+  }
+}).observe({ entryTypes: ['gc'] });
 say({ event: 'ready' });
-const timer = setInterval(() => say({ event: 'progress', t: Date.now(), records: handle.metrics().records }), config.progressMs);
+const timer = setInterval(() => say({ event: 'progress', t: Date.now(), records: handle.metrics().records, gc }), config.progressMs);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'stop') return;

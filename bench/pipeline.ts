@@ -25,7 +25,8 @@
  *    (`LogRecord.appendedAt`, embedded backend) — the figure issue 5's target is about; also
  *    `scoredAt` − the time the telemetry was sent (before the producer encodes it), and the time a
  *    consumer here reads the anomaly back − that send time. Also the CPU the serving process used
- *    meanwhile, in % of its core (Linux: /proc/<pid>/stat).
+ *    meanwhile, in % of its core (Linux: /proc/<pid>/stat), and its garbage collections (count of
+ *    mark-compacts and scavenges, total pause).
  *
  * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
  *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--serving-cpu N]
@@ -79,6 +80,15 @@ export interface PipelineBenchResult {
   readonly e2eAnomalies: number | null;
   /** Phase 4: CPU the serving process used during the measured traffic, % of one core (Linux; null elsewhere). */
   readonly e2eServingCpuPercent: number | null;
+  /** Phase 4: the serving process's garbage collections during the measured traffic, and their pauses. */
+  readonly e2eServingGc: GcCounts | null;
+}
+
+/** Garbage collections of the serving process (its progress reports), and their total pause. */
+interface GcCounts {
+  readonly markCompacts: number;
+  readonly scavenges: number;
+  readonly pauseMs: number;
 }
 
 const USAGE =
@@ -168,6 +178,8 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       if (e2e.appendP99 !== null) say(`    telemetry appended → anomaly appended p50 ${e2e.appendP50!.toFixed(2)} ms, p99 ${e2e.appendP99.toFixed(2)} ms (${e2e.appendN} anomalies of spikes)`);
       say(`    telemetry sent → anomaly scored p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms; → anomaly read back p50 ${e2e.visibleP50.toFixed(1)} ms, p99 ${e2e.visibleP99.toFixed(1)} ms`);
       if (e2e.servingCpuPercent !== null) say(`    the serving process used ${Math.round(e2e.servingCpuPercent)}% of its core meanwhile (all its threads)`);
+      const gc = e2e.servingGc;
+      say(`    its garbage collections meanwhile: ${gc.markCompacts} mark-compact, ${gc.scavenges} scavenges, ${gc.pauseMs} ms of pauses in all`);
     }
     const result: PipelineBenchResult = {
       node: process.version,
@@ -190,6 +202,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       e2eVisibleP99Ms: e2e && round2(e2e.visibleP99),
       e2eAnomalies: e2e && e2e.n,
       e2eServingCpuPercent: e2e?.servingCpuPercent == null ? null : Math.round(e2e.servingCpuPercent),
+      e2eServingGc: e2e?.servingGc ?? null,
     };
     if (values.json) console.log(JSON.stringify(result));
     return result;
@@ -262,10 +275,10 @@ async function publish(ctx: Ctx, topics: Topics, detector: DetectorFactory, vers
 /** A serving child process and its JSON events. */
 interface Serving {
   readonly child: ChildProcess;
-  /** The latest progress report: wall clock and records handled. */
-  progress: { t: number; records: number } | null;
+  /** The latest progress report: wall clock, records handled, garbage collections so far. */
+  progress: { t: number; records: number; gc: GcCounts } | null;
   /** Progress reports with records > 0: the first one. */
-  firstBusy: { t: number; records: number } | null;
+  firstBusy: { t: number; records: number; gc: GcCounts } | null;
   waitFor(event: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -299,9 +312,9 @@ function startServingProcess(ctx: Ctx, topics: Topics, phase: string, progressMs
     },
   };
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    const e = JSON.parse(line) as { event: string; t?: number; records?: number };
+    const e = JSON.parse(line) as { event: string; t?: number; records?: number; gc?: GcCounts };
     if (e.event === 'progress') {
-      s.progress = { t: e.t!, records: e.records! };
+      s.progress = { t: e.t!, records: e.records!, gc: e.gc! };
       if (s.firstBusy === null && e.records! > 0) s.firstBusy = s.progress;
       return;
     }
@@ -488,8 +501,15 @@ async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: s
   await new Promise((resolve) => setTimeout(resolve, E2E_WARMUP_MS));
   const from = Date.now();
   const cpuFrom = cpuSeconds(s.child.pid);
+  const gcFrom = s.progress!.gc;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
   const cpuTo = cpuSeconds(s.child.pid);
+  const gcTo = s.progress!.gc;
+  const servingGc: GcCounts = {
+    markCompacts: gcTo.markCompacts - gcFrom.markCompacts,
+    scavenges: gcTo.scavenges - gcFrom.scavenges,
+    pauseMs: Math.round(gcTo.pauseMs - gcFrom.pauseMs),
+  };
   const servingCpuPercent = cpuFrom === null || cpuTo === null ? null : ((cpuTo - cpuFrom) / ((Date.now() - from) / 1_000)) * 100;
   const sent = await load.stop();
   await until(() => (s.progress?.records ?? 0) >= sent, 60_000, 'every record scored');
@@ -518,6 +538,7 @@ async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: s
     visibleP50: quantile(visible, 0.5),
     visibleP99: quantile(visible, 0.99),
     servingCpuPercent,
+    servingGc,
   };
 }
 
