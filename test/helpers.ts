@@ -129,10 +129,10 @@ export async function expectCode(
 }
 
 /**
- * A fresh temporary directory and a function that removes it. Removal tries again a few times when
- * the directory is not empty yet: node:test runs `t.after` hooks in the order they were added, so a
- * test that adds the removal first removes the directory while its log (whose threads may still
- * create a file there, such as the WAL of a connection's first read) is open.
+ * A fresh temporary directory and a function that removes it. node:test runs `t.after` hooks in the
+ * order they were added: add the removal after the log's close, or the directory goes while the
+ * log's threads may still open files there (a housekeeping thread starting then failed a test with
+ * "disk I/O error"). Removal tries again a few times when the directory is not empty yet.
  */
 export async function tempDir(prefix = 'sluice-test-'): Promise<{ readonly path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

@@ -6,9 +6,9 @@ import { randomTopic, tempDir } from '../helpers.ts';
 
 test('sends, polls and commits are published on the log diagnostics channels', async (t) => {
   const dir = await tempDir('sluice-instrument-');
-  t.after(() => dir.remove());
   const log = await openLog({ backend: 'embedded', dir: dir.path });
   t.after(() => log.close());
+  t.after(() => dir.remove());
   const seen: Record<string, Array<Record<string, unknown>>> = { send: [], poll: [], commit: [] };
   for (const [name, channelName] of Object.entries(LOG_CHANNELS)) {
     const listener = (message: unknown): void => void seen[name]!.push(message as Record<string, unknown>);

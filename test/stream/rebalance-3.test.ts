@@ -32,9 +32,9 @@ threeInstancesExactlyOnce(embeddedBackend);
 
 test('at-least-once, three child processes: one is SIGKILLed, its tasks move with their counts, nothing lost', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir('sluice-rebalance3-');
-  t.after(() => dir.remove());
   const log = await openLog({ backend: 'embedded', dir: dir.path });
   t.after(() => log.close());
+  t.after(() => dir.remove());
   await createTopics(log, { in: PARTITIONS, out: PARTITIONS });
 
   const children: Child[] = [];

@@ -55,6 +55,9 @@ export class Writer {
     worker.unref();
     const housekeeper = new Worker(new URL(`./housekeeping-thread${EXTENSION}`, import.meta.url), { workerData: { ...this.#data, written } });
     housekeeper.unref();
+    // Its failure (say, the directory removed under an open log) fails the log's writes, with the
+    // reason, instead of escaping as an uncaught error of the process.
+    housekeeper.on('error', (error) => this.#fail(error, 'housekeeping thread'));
     this.#housekeeper = housekeeper;
     worker.on('message', (reply: AppendReply) => this.#settle(reply));
     worker.on('error', (error) => this.#fail(error));
@@ -80,8 +83,8 @@ export class Writer {
     }
   }
 
-  #fail(cause: Error): void {
-    this.#failure = new SluiceError('SLUICE_LOG_BACKEND', `embedded log writer stopped: ${cause.message}`, { cause });
+  #fail(cause: Error, thread = 'writer'): void {
+    this.#failure ??= new SluiceError('SLUICE_LOG_BACKEND', `embedded log ${thread} stopped: ${cause.message}`, { cause });
     for (const p of this.#pending.values()) p.reject(this.#failure);
     this.#pending.clear();
     for (const done of this.#drained.splice(0)) done();

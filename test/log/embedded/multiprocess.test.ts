@@ -57,11 +57,11 @@ async function createTopic(path: string, topic: string, partitions: number): Pro
 
 test('a group across processes splits the partitions, consumes every record, and moves a killed member’s partitions to the survivor', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir('sluice-mp-group-');
-  t.after(() => dir.remove());
   const topic = randomTopic('mp');
   const groupId = randomGroup();
   const log = await createTopic(dir.path, topic, PARTITIONS);
   t.after(() => log.close());
+  t.after(() => dir.remove());
 
   const consumerArgs = [dir.path, topic, groupId, String(SESSION_TIMEOUT_MS), String(HEARTBEAT_MS)];
   const c1 = spawnFixture('mp-consumer.ts', consumerArgs);
@@ -178,11 +178,11 @@ test('a group across processes splits the partitions, consumes every record, and
 
 test('a tailing reader process sees each record a writer process appends, once and in order', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir('sluice-mp-tail-');
-  t.after(() => dir.remove());
   const topic = randomTopic('tail');
   const partitions = 3;
   const log = await createTopic(dir.path, topic, partitions);
   t.after(() => log.close());
+  t.after(() => dir.remove());
   // Records from before the reader started are not tailed.
   const old: ProducerRecord[] = Array.from({ length: 30 }, (_, i) => ({ topic, partition: i % partitions, value: Buffer.from(`old-${i}`) }));
   await log.producer().send(old);

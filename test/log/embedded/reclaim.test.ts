@@ -58,10 +58,10 @@ async function openIn(path: string): Promise<Log> {
 
 test('retention by time deletes old batches, moves the start offset and shrinks the directory', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir('sluice-reclaim-time-');
-  t.after(() => dir.remove());
   const topic = randomTopic('ret-time');
   const log = await openIn(dir.path);
   t.after(() => log.close());
+  t.after(() => dir.remove());
   await log.admin.createTopic(topic, { partitions: 2, retentionMs: 60_000 });
   // Another process tails the topic the whole time (its reads must not keep the space).
   const reader = spawnFixture('mp-tail.ts', [dir.path, topic]);
@@ -105,10 +105,10 @@ test('retention by time deletes old batches, moves the start offset and shrinks 
 
 test('retention by size keeps about retentionBytes per partition and shrinks the directory', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir('sluice-reclaim-size-');
-  t.after(() => dir.remove());
   const topic = randomTopic('ret-size');
   const log = await openIn(dir.path);
   t.after(() => log.close());
+  t.after(() => dir.remove());
   await log.admin.createTopic(topic, { partitions: 2, retentionBytes: 2 * MB });
 
   // 24 MB in 20-record batches (one per send) of 20 kB records, 12 MB per partition.
@@ -144,10 +144,10 @@ test('retention by size keeps about retentionBytes per partition and shrinks the
 
 test('compaction keeps the latest value per key at its offset and shrinks the directory', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir('sluice-reclaim-compact-');
-  t.after(() => dir.remove());
   const topic = randomTopic('compact');
   const log = await openIn(dir.path);
   t.after(() => log.close());
+  t.after(() => dir.remove());
   await log.admin.createTopic(topic, { partitions: 2, cleanupPolicy: 'compact' });
 
   // 24 MB: 40 keys, each written 30 times, plus a few unkeyed records (compaction keeps those).
@@ -194,10 +194,10 @@ test('compaction keeps the latest value per key at its offset and shrinks the di
 
 test('two processes compacting the same partitions at once keep the latest record of every key, in offset order', { timeout: 90_000 }, async (t) => {
   const dir = await tempDir('sluice-reclaim-compact-2-');
-  t.after(() => dir.remove());
   const topic = randomTopic('compact-2');
   const log = await openIn(dir.path);
   t.after(() => log.close());
+  t.after(() => dir.remove());
   await log.admin.createTopic(topic, { partitions: 2, cleanupPolicy: 'compact' });
 
   // Each writer's housekeeping thread compacts both partitions while both keep writing (2 × 30 MB
