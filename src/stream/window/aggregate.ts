@@ -52,7 +52,39 @@ export interface WindowAggregation<K, V, A> {
   readonly merger: ((left: A, right: A, record: StreamRecord<K, V>) => A) | null;
 }
 
-type Out = [child: string, record: AnyRecord];
+/**
+ * What one call of `process()` emits, in order, each to one child: kept in two arrays reused from
+ * call to call (no array per record; the usual call emits one update).
+ */
+class Outbox {
+  readonly #children: string[] = [];
+  readonly #records: (AnyRecord | undefined)[] = [];
+  #size = 0;
+
+  add(child: string, record: AnyRecord): void {
+    this.#children[this.#size] = child;
+    this.#records[this.#size] = record;
+    this.#size++;
+  }
+
+  /** Forwards what was added, in order, and empties the box. */
+  forward(ctx: NodeContext): MaybePromise {
+    const n = this.#size;
+    this.#size = 0;
+    if (n === 0) return undefined;
+    if (n === 1) {
+      const record = this.#records[0]!;
+      this.#records[0] = undefined;
+      return ctx.forwardTo(this.#children[0]!, record);
+    }
+    const list: [string, AnyRecord][] = [];
+    for (let i = 0; i < n; i++) {
+      list.push([this.#children[i]!, this.#records[i]!]);
+      this.#records[i] = undefined;
+    }
+    return eachInOrder(list, ([child, r]) => ctx.forwardTo(child, r));
+  }
+}
 
 /** The processor supplier of a windowed aggregation node. */
 export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
@@ -63,28 +95,29 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
   return () => {
     let ctx: NodeContext;
     let store: InMemoryWindowStore<K, A>;
-    let out: Out[] = [];
+    const out = new Outbox();
     let origin: RecordOrigin;
 
     const result = (e: WindowEntry<K, A>): AnyRecord => ({ key: { key: e.key, start: e.start, end: e.end }, value: e.agg, timestamp: e.maxTs, headers: NO_HEADERS, origin });
     const update = (e: WindowEntry<K, A>): void => {
-      out.push([updates, result(e)]);
+      out.add(updates, result(e));
     };
     const retract = (e: WindowEntry<K, A>): void => {
       store.remove(e);
-      out.push([updates, { key: { key: e.key, start: e.start, end: e.end }, value: null, timestamp: e.maxTs, headers: TOMBSTONE_HEADERS, origin }]);
+      out.add(updates, { key: { key: e.key, start: e.start, end: e.end }, value: null, timestamp: e.maxTs, headers: TOMBSTONE_HEADERS, origin });
     };
     const lateRecord = (record: StreamRecord<K, V>, partial: boolean): void => {
       ctx.countLateRecord();
-      out.push([late, { ...(record as AnyRecord), headers: { ...record.headers, [LATE_HEADER]: partial ? LATE_PARTIAL : LATE_ALL } }]);
+      out.add(late, { ...(record as AnyRecord), headers: { ...record.headers, [LATE_HEADER]: partial ? LATE_PARTIAL : LATE_ALL } });
     };
 
     const timeWindows = (record: StreamRecord<K, V>, now: number): void => {
       if (windows.kind !== 'time') return;
       const ts = record.timestamp;
       let missed = 0;
-      const starts = windows.startsFor(ts);
-      for (const start of starts) {
+      let count = 0;
+      for (let start = windows.firstStartFor(ts); start <= ts; start += windows.advanceMs) {
+        count++;
         const end = start + windows.sizeMs;
         if (end + windows.graceMs <= now) {
           missed++;
@@ -94,7 +127,7 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
         if (e === undefined) update(store.putWindow(record.key, start, end, first(record), ts));
         else update(store.updateWindow(e, adder(e.agg, record.value, record), Math.max(e.maxTs, ts)));
       }
-      if (missed > 0) lateRecord(record, missed < starts.length);
+      if (missed > 0) lateRecord(record, missed < count);
     };
 
     const slidingWindows = (record: StreamRecord<K, V>, now: number): void => {
@@ -173,7 +206,7 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
 
     const apply = windows.kind === 'time' ? timeWindows : windows.kind === 'sliding' ? slidingWindows : sessionWindows;
     const onClose = (e: WindowEntry<K, A>): void => {
-      out.push([finals, result(e)]);
+      out.add(finals, result(e));
     };
 
     return {
@@ -188,15 +221,7 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
         const now = Math.max(ctx.streamTime(), store.observedTime);
         store.expire(now, onClose);
         apply(record, now);
-        if (out.length === 1) {
-          // The usual case (one update): reuse the list.
-          const [child, r] = out[0]!;
-          out.length = 0;
-          return ctx.forwardTo(child, r);
-        }
-        const list = out;
-        out = [];
-        return eachInOrder(list, ([child, r]) => ctx.forwardTo(child, r));
+        return out.forward(ctx);
       },
     };
   };

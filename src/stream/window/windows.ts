@@ -76,10 +76,17 @@ export class TimeWindows {
 
   /** Starts of the windows that contain `ts`, ascending (none starts before 0). */
   startsFor(ts: number): number[] {
-    const first = Math.floor(Math.max(0, ts - this.sizeMs + this.advanceMs) / this.advanceMs) * this.advanceMs;
     const out: number[] = [];
-    for (let s = first; s <= ts; s += this.advanceMs) out.push(s);
+    for (let s = this.firstStartFor(ts); s <= ts; s += this.advanceMs) out.push(s);
     return out;
+  }
+
+  /**
+   * Start of the earliest window that contains `ts` (≥ 0); the others start every `advanceMs`
+   * after it up to `ts` (what {@link startsFor} lists, without an array per record).
+   */
+  firstStartFor(ts: number): number {
+    return Math.floor(Math.max(0, ts - this.sizeMs + this.advanceMs) / this.advanceMs) * this.advanceMs;
   }
 }
 
