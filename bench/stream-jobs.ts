@@ -52,7 +52,10 @@ export const windowAggCodec: Codec<WindowAgg> = {
     scratch.setFloat64(16, a.sum, true);
     scratch.setFloat64(24, a.min, true);
     scratch.setFloat64(32, a.max, true);
-    return scratchBytes.slice();
+    // A small typed array made by length lives on V8's heap: cheaper than slice()'s new ArrayBuffer.
+    const out = new Uint8Array(40);
+    out.set(scratchBytes);
+    return out;
   },
   decode(bytes) {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
