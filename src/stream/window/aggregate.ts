@@ -98,13 +98,13 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
     const out = new Outbox();
     let origin: RecordOrigin;
 
-    const result = (e: WindowEntry<K, A>): AnyRecord => ({ key: { key: e.key, start: e.start, end: e.end }, value: e.agg, timestamp: e.maxTs, headers: NO_HEADERS, origin });
+    const result = (e: WindowEntry<K, A>): AnyRecord => ({ key: e.windowed, value: e.agg, timestamp: e.maxTs, headers: NO_HEADERS, origin });
     const update = (e: WindowEntry<K, A>): void => {
       out.add(updates, result(e));
     };
     const retract = (e: WindowEntry<K, A>): void => {
       store.remove(e);
-      out.add(updates, { key: { key: e.key, start: e.start, end: e.end }, value: null, timestamp: e.maxTs, headers: TOMBSTONE_HEADERS, origin });
+      out.add(updates, { key: e.windowed, value: null, timestamp: e.maxTs, headers: TOMBSTONE_HEADERS, origin });
     };
     const lateRecord = (record: StreamRecord<K, V>, partial: boolean): void => {
       ctx.countLateRecord();

@@ -37,6 +37,8 @@ export interface WindowEntry<K, A> {
   maxTs: number;
   /** Encoded changelog key (computed once). */
   readonly storeKey: Uint8Array;
+  /** The window's key as records carry it (made once, frozen: every update of the window shares it). */
+  readonly windowed: Windowed<K>;
   readonly id: unknown;
   removed: boolean;
   /** Closed: final, read-only, kept only for lookups until dropped. */
@@ -133,7 +135,18 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
       });
     }
     const keyBytes = this.#keys.encode(key);
-    const entry: WindowEntry<K, A> = { key, start, end, agg, maxTs, storeKey: encodeWindowedKey(keyBytes, start, end), id: this.#id(key, keyBytes), removed: false, closed: false };
+    const entry: WindowEntry<K, A> = {
+      key,
+      start,
+      end,
+      agg,
+      maxTs,
+      storeKey: encodeWindowedKey(keyBytes, start, end),
+      windowed: Object.freeze({ key, start, end }),
+      id: this.#id(key, keyBytes),
+      removed: false,
+      closed: false,
+    };
     this.#insert(entry);
     this.#log(entry);
     return entry;
@@ -214,7 +227,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
   }
 
   *entries(): IterableIterator<[Windowed<K>, A]> {
-    for (const list of this.#byKey.values()) for (const e of list) yield [{ key: e.key, start: e.start, end: e.end }, e.agg];
+    for (const list of this.#byKey.values()) for (const e of list) yield [e.windowed, e.agg];
   }
 
   /** Applies a changelog record without logging it (restore). */
@@ -239,6 +252,7 @@ export class InMemoryWindowStore<K, A> implements KeyValueStore<Windowed<K>, A> 
       agg: this.#spec.valueCodec.decode(rest) as A,
       maxTs: time,
       storeKey: record.key.slice(),
+      windowed: Object.freeze({ key, start, end }),
       id: this.#id(key, keyBytes),
       removed: false,
       closed: false,
