@@ -174,6 +174,34 @@ test('reduce() and aggregate() on windows; aggregate over sessions needs a merge
   await expectCode(() => bad.stream('in', codecs).groupByKey().windowedBy(SessionWindows.withInactivityGap(5)).aggregate(() => 0, (a) => a, { value: num }), 'SLUICE_STREAM_INVALID_TOPOLOGY', 'merger');
 });
 
+test('a record whose aggregation fails part-way emits nothing, and the next record emits only its own updates', async () => {
+  const b = topology({ errors: { onError: 'skip' } });
+  let adds = 0;
+  b.stream('in', codecs)
+    .groupByKey()
+    .windowedBy(TimeWindows.of(10).advanceBy(5))
+    .aggregate(
+      () => 0,
+      (sum, v) => {
+        // The record of value 99 fails in its second window, after its first was updated.
+        if (v === 99 && ++adds === 2) throw new Error('adder failed');
+        return sum + v;
+      },
+      { value: num, name: 'sums' },
+    )
+    .toStream()
+    .to('updates', outCodecs);
+  const driver = new TopologyTestDriver(b.build());
+  const input = driver.input<string, number>('in');
+  await input.pipe('a', 1, { timestamp: 7 });
+  await input.pipe('a', 99, { timestamp: 8 });
+  await input.pipe('a', 2, { timestamp: 9 });
+  // The failed record's first window kept its update (the store is not rolled back: 1 + 99), but
+  // that update is not emitted, not even with the next record's.
+  assert.deepEqual(driver.output('updates', outCodecs).readKeyValues().map(fmt), ['a[0,10]=1', 'a[5,15]=1', 'a[0,10]=102', 'a[5,15]=3']);
+  assert.equal(driver.metrics()[0]!.skipped, 1);
+});
+
 test('invalid windows and options are refused at the boundary', async () => {
   await expectCode(() => TimeWindows.of(0), 'SLUICE_STREAM_INVALID_TOPOLOGY', 'sizeMs');
   await expectCode(() => TimeWindows.of(10).advanceBy(11), 'SLUICE_STREAM_INVALID_TOPOLOGY', 'advanceBy');

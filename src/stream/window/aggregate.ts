@@ -67,6 +67,12 @@ class Outbox {
     this.#size++;
   }
 
+  /** Empties the box without forwarding (what a failed call left). */
+  clear(): void {
+    for (let i = 0; i < this.#size; i++) this.#records[i] = undefined;
+    this.#size = 0;
+  }
+
   /** Forwards what was added, in order, and empties the box. */
   forward(ctx: NodeContext): MaybePromise {
     const n = this.#size;
@@ -218,6 +224,7 @@ export function windowAggregateProcessor<K, V, A>(spec: WindowAggregation<K, V, 
       process(record): MaybePromise {
         if (record.key === null || record.key === undefined) throw new Error(`cannot aggregate a record with a null key into window store '${spec.store}'`);
         origin = record.origin;
+        out.clear();
         const now = Math.max(ctx.streamTime(), store.observedTime);
         store.expire(now, onClose);
         apply(record, now);
