@@ -190,7 +190,7 @@ test('a record whose aggregation fails part-way emits nothing, and the next reco
       { value: num, name: 'sums' },
     )
     .toStream()
-    .to('updates', outCodecs);
+    .to('updates', { key: wkey, value: num });
   const driver = new TopologyTestDriver(b.build());
   const input = driver.input<string, number>('in');
   await input.pipe('a', 1, { timestamp: 7 });
