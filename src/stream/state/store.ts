@@ -46,11 +46,14 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly #changelog: ChangelogBuffer<unknown> | null;
   readonly #readOnly: boolean;
   readonly #keys: KeyBytesCache<K>;
+  /** Whether changelog values are encoded at the commit (StoreSpec.encodeChangelog), not at put(). */
+  readonly #encodeAtCommit: boolean;
 
   constructor(spec: StoreSpec, changelog: ChangelogWriter | null, readOnly = false) {
     this.name = spec.name;
     this.#spec = spec;
     this.#changelog = changelog === null ? null : new ChangelogBuffer(changelog);
+    this.#encodeAtCommit = changelog !== null && spec.encodeChangelog === 'commit';
     this.#readOnly = readOnly;
     this.#keys = new KeyBytesCache(spec.keyCodec as Codec<K>);
   }
@@ -66,8 +69,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   put(key: K, value: V): void {
     this.#assertWritable();
     const keyBytes = this.#keys.encode(key);
-    const later = this.#spec.encodeChangelog === 'commit' && this.#changelog !== null;
-    const valueBytes = later ? null : this.#spec.valueCodec.encode(value);
+    const valueBytes = this.#encodeAtCommit ? null : this.#spec.valueCodec.encode(value);
     const id = this.#idOf(key, keyBytes);
     if (!this.#map.has(id) && this.#spec.maxEntries !== null && this.#map.size >= this.#spec.maxEntries) {
       throw new SluiceError(ErrorCode.STREAM_PROCESSING, `store '${this.name}' is full (maxEntries ${this.#spec.maxEntries}); key not added`, {
@@ -75,7 +77,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
       });
     }
     this.#map.set(id, [key, value]);
-    if (later) this.#changelog!.writeLater(id, keyBytes, this.#encodeHeld);
+    if (this.#encodeAtCommit) this.#changelog!.writeLater(id, keyBytes, this.#encodeHeld);
     else this.#changelog?.write(id, keyBytes, valueBytes);
   }
 

@@ -74,16 +74,9 @@ export class TimeWindows {
     return new TimeWindows(this.sizeMs, this.advanceMs, assertDuration('TimeWindows.grace(graceMs)', graceMs, 0));
   }
 
-  /** Starts of the windows that contain `ts`, ascending (none starts before 0). */
-  startsFor(ts: number): number[] {
-    const out: number[] = [];
-    for (let s = this.firstStartFor(ts); s <= ts; s += this.advanceMs) out.push(s);
-    return out;
-  }
-
   /**
-   * Start of the earliest window that contains `ts` (≥ 0); the others start every `advanceMs`
-   * after it up to `ts` (what {@link startsFor} lists, without an array per record).
+   * Start of the earliest window that contains `ts` (none starts before 0); the others that
+   * contain it start every `advanceMs` after it, up to `ts`.
    */
   firstStartFor(ts: number): number {
     return Math.floor(Math.max(0, ts - this.sizeMs + this.advanceMs) / this.advanceMs) * this.advanceMs;
