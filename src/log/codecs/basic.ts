@@ -1,10 +1,7 @@
 /** The two trivial codecs: raw bytes and UTF-8 text. */
-import { StringCache } from './binary.ts';
+import { idStrings } from './binary.ts';
 import { type Codec, decodeError, describe, encodeError } from './codec.ts';
 import { utf8Decode, utf8Encode } from './utf8.ts';
-
-/** Short strings (keys: device ids, names) repeat; decoding one is then a hash and a compare. */
-const shortStrings = new StringCache(4096, 32);
 
 /**
  * Identity codec for raw bytes. No copy is made either way: the caller must not mutate a
@@ -38,7 +35,7 @@ export const stringCodec: Codec<string> = {
   decode(bytes) {
     if (!(bytes instanceof Uint8Array)) throw decodeError('string', `expected a Uint8Array, got ${describe(bytes)}`);
     // No try on the short path: around the cache lookup it made a decode ~60 ns slower (measured).
-    if (bytes.length <= shortStrings.maxBytes) return shortStrings.find(bytes, 0, bytes.length) ?? invalidString(bytes);
+    if (bytes.length <= idStrings.maxBytes) return idStrings.find(bytes, 0, bytes.length) ?? invalidString(bytes);
     try {
       return utf8Decode(bytes);
     } catch (error) {

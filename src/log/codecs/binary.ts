@@ -294,51 +294,53 @@ function strictUtf8(buf: Uint8Array, start: number, n: number): string | undefin
 }
 
 /**
- * A bounded cache from short UTF-8 byte strings to decoded strings: two-way set-associative (the
- * FNV-1a hash of the bytes picks a pair of slots; a miss replaces the pair's less recently used
- * one), so that two hot strings hashing to the same pair do not evict each other on every record.
+ * A bounded cache from short UTF-8 byte strings to decoded strings: four-way set-associative (the
+ * FNV-1a hash of the bytes picks a set of four slots; a miss replaces the set's least recently
+ * used one). Four ways, not two: with as many strings as sets (a fleet of 1,000 device ids in 1,024
+ * sets), ~2 % of them share a set with four others and miss every time in a round-robin, against
+ * ~8 % with pairs of slots — and a miss (decode, copy, new string) costs ten hits.
  * It saves building (and interning) the same device ids and names for every record.
  */
 export class StringCache {
   readonly maxBytes: number;
-  private readonly pairMask: number;
+  private readonly setMask: number;
   private readonly keys: Uint8Array;
   private readonly lengths: Int32Array;
   private readonly values: string[];
-  /** Per pair: which of its two slots was used last (0 or 1). */
-  private readonly recent: Uint8Array;
+  /** Per slot: the tick of its last use (0: never). */
+  private readonly used: Float64Array;
+  private tick = 0;
 
-  /** `slots` must be a power of two ≥ 2. */
+  /** `slots` must be a power of two ≥ 4. */
   constructor(slots: number, maxBytes: number) {
+    if (!(slots >= 4 && (slots & (slots - 1)) === 0)) throw new RangeError(`StringCache: slots must be a power of two ≥ 4, got ${slots}`);
     this.maxBytes = maxBytes;
-    this.pairMask = slots / 2 - 1;
+    this.setMask = slots / 4 - 1;
     this.keys = new Uint8Array(slots * maxBytes);
     this.lengths = new Int32Array(slots).fill(-1);
     this.values = Array.from({ length: slots }, () => '');
-    this.recent = new Uint8Array(slots / 2);
+    this.used = new Float64Array(slots);
   }
 
   /** The string of `buf[start, start + n)` (n ≤ maxBytes), or undefined when it is not valid UTF-8. */
   find(buf: Uint8Array, start: number, n: number): string | undefined {
     let h = 0x811c9dc5;
     for (let i = start; i < start + n; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
-    const pair = (h ^ (h >>> 15)) & this.pairMask;
-    const slot = pair * 2;
-    if (this.matches(slot, buf, start, n)) {
-      this.recent[pair] = 0;
-      return this.values[slot] as string;
-    }
-    if (this.matches(slot + 1, buf, start, n)) {
-      this.recent[pair] = 1;
-      return this.values[slot + 1] as string;
+    const first = ((h ^ (h >>> 15)) & this.setMask) * 4;
+    for (let slot = first; slot < first + 4; slot++) {
+      if (this.matches(slot, buf, start, n)) {
+        this.used[slot] = ++this.tick;
+        return this.values[slot] as string;
+      }
     }
     const value = tryDecodeUtf8(buf, start, n);
     if (value === undefined) return undefined;
-    const victim = slot + 1 - (this.recent[pair] as number);
+    let victim = first;
+    for (let slot = first + 1; slot < first + 4; slot++) if ((this.used[slot] as number) < (this.used[victim] as number)) victim = slot;
     this.keys.set(buf.subarray(start, start + n), victim * this.maxBytes);
     this.lengths[victim] = n;
     this.values[victim] = value;
-    this.recent[pair] = victim - slot;
+    this.used[victim] = ++this.tick;
     return value;
   }
 
@@ -350,3 +352,12 @@ export class StringCache {
     return true;
   }
 }
+
+/**
+ * The cache of short identifiers: record keys decoded by the string codec and the device ids of
+ * telemetry records, which are usually the same strings — one cache holds each once, and the
+ * second lookup of a record finds its set already in the CPU's cache. Strings repeat (device ids,
+ * names), so decoding one is then a hash and a compare. 16,384 slots of 48 bytes (~1 MB, touched
+ * as used): a fleet of 5,000 devices still hits ~97 % of the time (4,096 slots: ~30 %).
+ */
+export const idStrings = new StringCache(16384, 48);
