@@ -168,10 +168,12 @@ export class StreamApp {
       });
     try {
       while (!this.#stopping) {
-        const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: p.pollTimeoutMs });
+        const limit = committer.pollWaitLimitMs ?? null;
+        const polled = await p.consumer.poll({ maxRecords: p.maxBatchRecords, timeoutMs: limit === null ? p.pollTimeoutMs : Math.min(limit, p.pollTimeoutMs) });
         const owners = ownersOf(polled, p.tasks);
         await this.#beforeProcessing(polled);
-        await this.#exclusive(async () => committer.add(await this.#processBatch(stillOwned(polled, owners, p.tasks))));
+        const backlogged = polled.length >= p.maxBatchRecords;
+        await this.#exclusive(async () => committer.add(await this.#processBatch(stillOwned(polled, owners, p.tasks), backlogged)));
       }
       await this.#exclusive(() => committer.commitAll());
     } catch (error) {
@@ -250,13 +252,13 @@ export class StreamApp {
   }
 
   /** Processes a batch; returns its tasks, the outputs they emitted and the input offsets to commit. */
-  async #processBatch(records: readonly LogRecord[]): Promise<ProcessedBatch> {
+  async #processBatch(records: readonly LogRecord[], backlogged: boolean): Promise<ProcessedBatch> {
     const started = performance.now();
     const byTask = await this.#process(records);
     const offsets: TopicPartitionOffset[] = [];
     for (const task of byTask.keys()) offsets.push({ topic: task.topic, partition: task.partition, offset: task.nextOffset! });
     const outputs = this.#parts.collector.take();
-    return { byTask, outputs, offsets, info: { records: records.length, outputs: outputs.length, started } };
+    return { byTask, outputs, offsets, info: { records: records.length, outputs: outputs.length, started }, backlogged };
   }
 
   /** Notes a commit: metrics, tasks' committed offsets, one BATCH_CHANNEL message per batch. */

@@ -20,6 +20,8 @@ export interface ProcessedBatch {
   /** The next offset of every task that processed records. */
   readonly offsets: readonly TopicPartitionOffset[];
   readonly info: BatchInfo;
+  /** The poll returned as many records as it may take: more are probably waiting. */
+  readonly backlogged: boolean;
 }
 
 /** Commits processed batches. The app never runs two of these calls at once. */
@@ -30,6 +32,11 @@ export interface Committer {
   commitAll(): Promise<void>;
   /** After an error: commits what may still be committed, best effort (never throws). */
   salvage(): Promise<void>;
+  /**
+   * The longest the next poll may wait for records, in ms, when less than the configured poll
+   * timeout (outputs held back wait for the poll that finds no more input); null: no limit.
+   */
+  readonly pollWaitLimitMs?: number | null;
 }
 
 /** What a committer needs from the app, and tells it. */
