@@ -46,6 +46,7 @@ class EmbeddedLog implements Log {
   readonly backend = 'embedded';
   /** A durable write flushes the segment files its process wrote, then the one shared write-ahead log. */
   readonly orderedDurability = true;
+  readonly fixedCostPerSend = true;
   readonly admin: Admin;
   readonly #ctx: EmbeddedContext;
   readonly #clients = new Set<{ close(): Promise<void> }>();

@@ -13,7 +13,8 @@
  * leaves its offsets to the next). When idle, the background commit first waits for everything in
  * flight; before a revocation and on close the loop waits for it and commits everything at once.
  *
- * While the input is backlogged (a poll returned as many records as it may take, so more are
+ * On a log whose sends cost the same whatever their size (Log.fixedCostPerSend: the embedded
+ * log), while the input is backlogged (a poll returned as many records as it may take, so more are
  * waiting), a batch's outputs are held back and produced with the next batches' — up to
  * MAX_HELD_OUTPUTS records, until a commit point, or until a poll comes back short (caught up):
  * each append costs the log about the same whatever its size (one write transaction, its index
@@ -64,7 +65,7 @@ export class AtLeastOnceCommitter implements Committer {
   /** Outputs of processed batches held back, in order (see above). */
   #held: ProducerRecord[] = [];
 
-  /** `mayHold`: false when outputs are also sent ahead of their batch's end (`maxOutputDelayMs`). */
+  /** `mayHold`: the log's sends cost the same whatever their size, and outputs are not sent ahead of their batch's end (`maxOutputDelayMs`). */
   constructor(ctx: CommitContext, delivery: PipelinedDelivery, maxInFlightBatches: number, mayHold: boolean) {
     this.#ctx = ctx;
     this.#delivery = delivery;

@@ -69,7 +69,7 @@ export async function run(topology: Topology, options: RunOptions): Promise<Stre
     const alo = new AtLeastOnceDelivery(log.producer({ acks: log.orderedDurability === true ? 'leader' : 'all' }), consumer);
     delivery = alo;
     committer = (context) => {
-      const aloCommitter = new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches, options.maxOutputDelayMs === undefined);
+      const aloCommitter = new AtLeastOnceCommitter(context, alo, o.maxInFlightBatches, log.fixedCostPerSend === true && options.maxOutputDelayMs === undefined);
       if (options.maxOutputDelayMs !== undefined) context.collector.handOffAfter(options.maxOutputDelayMs, (records) => aloCommitter.sendEarly(records));
       return aloCommitter;
     };
