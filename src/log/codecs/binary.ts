@@ -358,6 +358,7 @@ export class StringCache {
  * telemetry records, which are usually the same strings — one cache holds each once, and the
  * second lookup of a record finds its set already in the CPU's cache. Strings repeat (device ids,
  * names), so decoding one is then a hash and a compare. 16,384 slots of 48 bytes (~1 MB, touched
- * as used): a fleet of 5,000 devices looked up in turn still hits ~96 % of the time (4,096 slots: ~28 %).
+ * as used): a fleet of 5,000 devices looked up in turn still hits ~96 % of the time (with 4,096
+ * slots: ~28 %).
  */
 export const idStrings = new StringCache(16384, 48);
