@@ -43,7 +43,8 @@ test('a backlog is worked off in few appends, in order; held outputs and later o
     outputs.map((r) => new TextDecoder().decode(r.value)),
     Array.from({ length: BACKLOG }, (_, n) => `out-${n}`),
   );
-  assert.ok(appends.length <= 2, `${appends.length} appends for ${BACKLOG / BATCH} backlogged batches: ${appends.join(', ')}`);
+  // One append is expected; a poll that happened to come back short would add one or two.
+  assert.ok(appends.length < BACKLOG / BATCH / 4, `${appends.length} appends for ${BACKLOG / BATCH} backlogged batches: ${appends.join(', ')}`);
 
   // Caught up: a short batch's outputs leave at its end, not at the next commit point.
   await produce(log, [{ topic: 'in', key: bytes('k'), value: bytes('late') }]);
