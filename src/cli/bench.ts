@@ -16,13 +16,14 @@ const SUITES = {
   training: { file: 'training.ts', run: 'runTrainingBench', summary: 'training run time and event-loop stalls, worker thread vs calling thread' },
   pipeline: { file: 'pipeline.ts', run: 'runPipelineBench', summary: 'serving on one core: throughput, hot swap vs redeploy, end-to-end latency' },
   'core-stalls': { file: 'core-stalls.ts', run: 'runCoreStalls', summary: 'how often the machine itself stops a core (pin it: taskset -c N)' },
+  'round-ceiling': { file: 'round-ceiling.ts', run: 'runRoundCeiling', summary: 'the p99 an ideal one-core server reaches here on rounds of work (pin it)' },
 } as const;
 
 const USAGE = `Usage: sluice bench <suite> [flags]      (sluice bench <suite> --help for its flags)
 
 Suites:
 ${Object.entries(SUITES)
-  .map(([name, s]) => `  ${name.padEnd(11)}  ${s.summary}`)
+  .map(([name, s]) => `  ${name.padEnd(13)}  ${s.summary}`)
   .join('\n')}`;
 
 /** The `bench` command group. */

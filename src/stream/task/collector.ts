@@ -15,39 +15,51 @@ export interface RecordCollector {
 /**
  * A collector that keeps records in order until {@link BufferCollector.take} is called — or, once
  * {@link BufferCollector.handOffAfter} set a delay, until {@link BufferCollector.checkDelay} hands
- * them on early: at once when no early hand-off is still unacknowledged (a rare output, such as an
- * alert, leaves without waiting), otherwise once the oldest has waited the delay (frequent outputs
- * collect meanwhile: about one hand-off per delay, not one per check).
+ * them on early: at once when no early hand-off is still unacknowledged or the last one left at
+ * least the delay ago (a rare output, such as an alert, leaves without waiting), otherwise at the
+ * first check after that (frequent outputs collect meanwhile: at most one hand-off per delay, not
+ * one per check; no record waits longer than the delay and the next check).
+ *
+ * The last hand-off's age matters because a batch processed without yielding to the event loop
+ * never sees an acknowledgement arrive: judged by acknowledgements alone, every output after the
+ * batch's first would look like it follows an unacknowledged one and wait the whole delay.
  */
 export class BufferCollector implements RecordCollector {
   #records: ProducerRecord[] = [];
   #early: { readonly delayMs: number; readonly handOff: (records: ProducerRecord[]) => Promise<unknown> } | null = null;
-  /** When the oldest record now collected arrived (performance.now()). */
-  #oldestAt = 0;
+  /** When the last early hand-off left (on {@link #now}'s clock). */
+  #lastHandOffAt = -Infinity;
   /** Early hand-offs whose promise has not settled yet. */
   #unsettled = 0;
+  readonly #now: () => number;
   readonly #settle = (): void => {
     this.#unsettled--;
   };
 
+  /** `now`: a monotonic clock in ms (tests pass their own). */
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
   /**
    * From now on {@link checkDelay} hands the records collected so far to `handOff` (which resolves
-   * once they are acknowledged) when no earlier hand-off is unsettled, or when the oldest has waited
-   * `delayMs`.
+   * once they are acknowledged) when no earlier hand-off is unsettled, or when the last one left at
+   * least `delayMs` ago.
    */
   handOffAfter(delayMs: number, handOff: (records: ProducerRecord[]) => Promise<unknown>): void {
     this.#early = { delayMs, handOff };
   }
 
   send(record: ProducerRecord): void {
-    if (this.#records.length === 0 && this.#early !== null) this.#oldestAt = performance.now();
     this.#records.push(record);
   }
 
   checkDelay(): void {
     const early = this.#early;
     if (early === null || this.#records.length === 0) return;
-    if (this.#unsettled > 0 && performance.now() - this.#oldestAt < early.delayMs) return;
+    const now = this.#now();
+    if (this.#unsettled > 0 && now - this.#lastHandOffAt < early.delayMs) return;
+    this.#lastHandOffAt = now;
     this.#unsettled++;
     early.handOff(this.take()).then(this.#settle, this.#settle);
   }
