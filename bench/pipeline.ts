@@ -20,7 +20,8 @@
  *    Lost and duplicated records are counted per input (device, seq) over phases 2 and 3.
  * 4. End-to-end latency at half the robust-zscore throughput of phase 1 (or `--e2e-rate`): the
  *    instance as in phase 1 (it writes anomalies only), steady traffic as in phase 2 with every
- *    997th record a spike; 3 s of warm-up, then `--e2e-seconds` (8) measured. Per anomaly of a
+ *    997th record a spike (a round every `--e2e-tick-ms`, 5 by default: how long the producer
+ *    lingers); 3 s of warm-up, then `--e2e-seconds` (8) measured. Per anomaly of a
  *    spike: its append time − its telemetry record's append time, both the log's own
  *    (`LogRecord.appendedAt`, embedded backend) — the figure issue 5's target is about; also
  *    `scoredAt` − the time the telemetry was sent (before the producer encodes it), and the time a
@@ -29,7 +30,7 @@
  *    mark-compacts and scavenges, total pause).
  *
  * Usage: node bench/pipeline.ts [--records N] [--devices N] [--rate N] [--backend embedded|kafka]
- *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--serving-cpu N]
+ *        [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--e2e-tick-ms 5] [--serving-cpu N]
  *        [--cpu-prof DIR] [--json] (or: npx sluice bench pipeline …). --cpu-prof profiles the serving process of phase 1
  *        (of phase 4 when phase 1 is not run). `--phases` runs only some phases (figures of the
  *        others are null); `--e2e-rate` sets phase 4's rate instead of half of phase 1's maximum, and
@@ -66,6 +67,8 @@ export interface PipelineBenchResult {
   readonly lostRecords: number | null;
   readonly duplicateRecords: number | null;
   readonly e2eRate: number | null;
+  /** Phase 4: a round of traffic every this many ms. */
+  readonly e2eTickMs: number | null;
   /**
    * Phase 4, the figure of issue 5's target: telemetry record appended → its anomaly appended, by
    * the log's append times (embedded backend; null on Kafka, which keeps none).
@@ -92,11 +95,12 @@ interface GcCounts {
 }
 
 const USAGE =
-  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--serving-cpu N] [--cpu-prof DIR] [--json]';
+  'usage: sluice bench pipeline [--records 300000] [--devices 200] [--rate 10000] [--backend embedded|kafka] [--phases throughput,swap,e2e] [--e2e-rate N] [--e2e-seconds 8] [--e2e-tick-ms 5] [--serving-cpu N] [--cpu-prof DIR] [--json]';
 const PHASES = ['throughput', 'swap', 'e2e'] as const;
 const FEATURES = ['temp', 'vibration', 'pressure', 'current'] as const;
 const CHILD = fileURLToPath(new URL('./pipeline-serve.ts', import.meta.url));
 const SWAPS = 20;
+/** Steady traffic: a round every this many ms (phase 4: `--e2e-tick-ms`). */
 const TICK_MS = 5;
 /** How often the serving process reports progress in phase 1 (throughput is measured from the reports)… */
 const THROUGHPUT_PROGRESS_MS = 20;
@@ -121,6 +125,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       phases: { type: 'string', default: PHASES.join(',') },
       'e2e-rate': { type: 'string' },
       'e2e-seconds': { type: 'string', default: '8' },
+      'e2e-tick-ms': { type: 'string', default: String(TICK_MS) },
       'serving-cpu': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -137,6 +142,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}' (phases: ${PHASES.join(', ')})\n${USAGE}`);
   const fixedE2eRate = values['e2e-rate'] === undefined ? null : int('e2e-rate', values['e2e-rate']);
   const e2eSeconds = int('e2e-seconds', values['e2e-seconds']);
+  const e2eTickMs = int('e2e-tick-ms', values['e2e-tick-ms']);
   if (phases.has('e2e') && !phases.has('throughput') && fixedE2eRate === null) throw new Error(`--phases: e2e without throughput needs --e2e-rate\n${USAGE}`);
   const say = sayer(values.json);
   const { config, cleanup } = benchLogConfig(values, USAGE);
@@ -171,10 +177,10 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
     }
     const e2eRate = phases.has('e2e') ? (fixedE2eRate ?? Math.max(1_000, Math.round(throughput[robustZScore.kind]! / 2))) : null;
     const e2eProfile = phases.has('throughput') ? undefined : values['cpu-prof'];
-    const e2e = e2eRate === null ? null : await measureE2e(ctx, e2eRate, e2eSeconds, e2eProfile);
+    const e2e = e2eRate === null ? null : await measureE2e(ctx, e2eRate, e2eSeconds, e2eTickMs, e2eProfile);
     if (e2e !== null) {
       const why = fixedE2eRate === null ? 'half the robust-zscore maximum' : '--e2e-rate';
-      say(`  end-to-end at ${e2eRate!.toLocaleString('en-US')} records/s (${why}), ${e2e.n.toLocaleString('en-US')} anomalies:`);
+      say(`  end-to-end at ${e2eRate!.toLocaleString('en-US')} records/s (${why}), a round every ${e2eTickMs} ms, ${e2e.n.toLocaleString('en-US')} anomalies:`);
       if (e2e.appendP99 !== null) say(`    telemetry appended → anomaly appended p50 ${e2e.appendP50!.toFixed(2)} ms, p99 ${e2e.appendP99.toFixed(2)} ms (${e2e.appendN} anomalies of spikes)`);
       say(`    telemetry sent → anomaly scored p50 ${e2e.p50.toFixed(1)} ms, p99 ${e2e.p99.toFixed(1)} ms; → anomaly read back p50 ${e2e.visibleP50.toFixed(1)} ms, p99 ${e2e.visibleP99.toFixed(1)} ms`);
       if (e2e.servingCpuPercent !== null) say(`    the serving process used ${Math.round(e2e.servingCpuPercent)}% of its core meanwhile (all its threads)`);
@@ -196,6 +202,7 @@ export async function runPipelineBench(args: readonly string[]): Promise<Pipelin
       lostRecords: swap && swap.lost,
       duplicateRecords: swap && swap.duplicates,
       e2eRate,
+      e2eTickMs: e2eRate === null ? null : e2eTickMs,
       e2eP99Ms: e2e?.appendP99 == null ? null : round2(e2e.appendP99),
       e2eP50Ms: e2e?.appendP50 == null ? null : round2(e2e.appendP50),
       e2eScoredP99Ms: e2e && round2(e2e.p99),
@@ -364,9 +371,9 @@ async function measureThroughput(ctx: Ctx, detector: DetectorFactory, records: n
  * is its send time. With `spikeEvery`, every such record (counting all devices) reads 50 degrees
  * too hot — an anomaly for every model fitted here.
  */
-function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
+function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0, tickMs = TICK_MS) {
   const producer = ctx.log.producer();
-  const perTick = Math.max(1, Math.round((perSecond * TICK_MS) / 1_000));
+  const perTick = Math.max(1, Math.round((perSecond * tickMs) / 1_000));
   const seqs = new Array<number>(ctx.devices).fill(0);
   const encoder = new TextEncoder();
   const keys = Array.from({ length: ctx.devices }, (_, d) => encoder.encode(`dev-${d}`));
@@ -394,7 +401,7 @@ function traffic(ctx: Ctx, topic: string, perSecond: number, spikeEvery = 0) {
       const landed = await producer.send(batch);
       for (const [k, id] of roundSpikes) spikes.set(id, landed[k]!.offset);
       sent += batch.length;
-      due += TICK_MS;
+      due += tickMs;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
@@ -488,13 +495,13 @@ async function measureSwaps(ctx: Ctx, rate: number) {
  * (the log's own clocks: the issue's figure), `scoredAt` − the telemetry's send time (processing),
  * and the wall-clock time a consumer here first reads it − the send time (append to visible).
  */
-async function measureE2e(ctx: Ctx, rate: number, seconds: number, profileDir: string | undefined) {
+async function measureE2e(ctx: Ctx, rate: number, seconds: number, tickMs: number, profileDir: string | undefined) {
   const topics = await topicsFor(ctx, 'e2e', false);
   await publish(ctx, topics, robustZScore, 1);
   const s = startServingProcess(ctx, topics, 'e2e', PROGRESS_MS, profileDir);
   await s.waitFor('ready');
   const anomalies = readAnomalies(ctx, topics.anomalies);
-  const load = traffic(ctx, topics.telemetry, rate, SPIKE_EVERY);
+  const load = traffic(ctx, topics.telemetry, rate, SPIKE_EVERY, tickMs);
   await until(() => (s.progress?.records ?? 0) > 0, 30_000, 'first record scored');
   // Warm-up, not measured: the serving process's first seconds (compiling its hot code) leave a
   // backlog that takes a while to drain at half load.
