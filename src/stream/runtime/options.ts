@@ -50,9 +50,10 @@ export interface RunOptions {
    * At-least-once: the longest an output waits for the end of its batch, in ms (checked every 16
    * records). When set, the outputs collected so far are sent ahead of the batch's end (their input
    * offsets still wait for the batch) at the next check when no earlier early send is still
-   * unacknowledged — so a rare output, such as an alert, leaves at once — and otherwise once the
-   * oldest has waited this long. For apps whose outputs must leave quickly; each early send is one
-   * more append. Default: none (outputs go with their batch).
+   * unacknowledged or the last one left at least this long ago — so a rare output, such as an
+   * alert, leaves at once — and otherwise at the first check after that: at most one early send per
+   * this long while sends are unacknowledged. For apps whose outputs must leave quickly; each early
+   * send is one more append. Default: none (outputs go with their batch).
    * Exactly-once ignores it (outputs become visible with the transaction anyway).
    */
   readonly maxOutputDelayMs?: number;
