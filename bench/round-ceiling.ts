@@ -40,6 +40,9 @@ const USAGE = 'usage: sluice bench round-ceiling [--busy 0.5] [--round-ms 5] [--
 const BUCKET_MS = 0.01;
 const BUCKETS = 200_000;
 
+/** Keeps the result of {@link work} alive, so the computation is not optimised away. */
+let sink = 0;
+
 /** Loop iterations of {@link work} that take `itemUs` on this machine at its fastest (best of several tries). */
 export function calibrate(itemUs: number): number {
   const iterations = 200_000;
@@ -51,9 +54,6 @@ export function calibrate(itemUs: number): number {
   }
   return Math.max(1, Math.round((itemUs / 1000 / best) * iterations));
 }
-
-/** Keeps the result of {@link work} alive, so the computation is not optimised away. */
-let sink = 0;
 
 /** Pure integer computation: `iterations` steps of a xorshift generator. */
 export function work(iterations: number): number {
