@@ -17,6 +17,7 @@ const SUITES = {
   pipeline: { file: 'pipeline.ts', run: 'runPipelineBench', summary: 'serving on one core: throughput, hot swap vs redeploy, end-to-end latency' },
   'core-stalls': { file: 'core-stalls.ts', run: 'runCoreStalls', summary: 'how often the machine itself stops a core (pin it: taskset -c N)' },
   'round-ceiling': { file: 'round-ceiling.ts', run: 'runRoundCeiling', summary: 'the p99 an ideal one-core server reaches here on rounds of work (pin it)' },
+  'paced-append': { file: 'paced-append.ts', run: 'runPacedAppend', summary: "what one small append at a time costs the process's threads (pin it)" },
 } as const;
 
 const USAGE = `Usage: sluice bench <suite> [flags]      (sluice bench <suite> --help for its flags)
