@@ -11,12 +11,13 @@
  *        [--acks leader|all] [--waiting-consumers 0] [--no-append] [--json]
  *        (or: npx sluice bench paced-append …). With --json the last line is one JSON object.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLog } from '../src/log/index.ts';
 import { exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { threadCpuSeconds } from './proc-cpu.ts';
 
 /** What one run found: µs of CPU per append, by thread name (threads of one name summed). */
 export interface PacedAppendCost {
@@ -31,23 +32,10 @@ export interface PacedAppendCost {
 
 const USAGE =
   'usage: sluice bench paced-append [--appends 2000] [--interval-ms 3] [--bytes 200] [--acks leader|all] [--waiting-consumers 0] [--no-append] [--json]   (pin it: taskset -c N …)';
-/** Linux's unit of the CPU times in /proc (USER_HZ): 10 ms. */
-const MS_PER_TICK = 10;
-
-/** CPU ms used so far by each thread of this process, by thread name. */
+/** CPU ms used so far by the threads of this process, by thread name (threads of one name summed). */
 export function threadCpuMs(): Map<string, number> {
   const out = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK);
-  }
+  for (const { name, seconds } of threadCpuSeconds()) out.set(name, (out.get(name) ?? 0) + seconds * 1000);
   return out;
 }
 

@@ -38,7 +38,7 @@
  *        With --json the last line is one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,6 +48,7 @@ import { openLog, telemetryCodec, type Log, type LogConfig, type LogRecord, type
 import { createDescriptor, halfSpaceTrees, ModelStore, robustZScore, type DetectorFactory, type Observation } from '../src/model/index.ts';
 import { anomalyCodec, ensureModelsTopic, publishDescriptor, type ScoredRecord } from '../src/serving/index.ts';
 import { benchLogConfig, LOG_OPTIONS, exitOnHelp, positiveIntParser, sayer } from './args.ts';
+import { processCpuSeconds } from './proc-cpu.ts';
 import { quietestCpu } from './quiet-cpu.ts';
 
 /** Everything the benchmark prints with --json. */
@@ -112,8 +113,6 @@ const PROGRESS_MS = 200;
 const SPIKE_EVERY = 997;
 /** Phase 4's traffic before the measured window. */
 const E2E_WARMUP_MS = 3_000;
-/** Linux's unit of the CPU times in /proc/<pid>/stat (USER_HZ). */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Runs the benchmark with CLI-style arguments; prints figures (and JSON last with --json). */
 export async function runPipelineBench(args: readonly string[]): Promise<PipelineBenchResult> {
@@ -510,10 +509,10 @@ async function measureE2e(ctx: Ctx, rate: number, seconds: number, tickMs: numbe
   // backlog that takes a while to drain at half load.
   await new Promise((resolve) => setTimeout(resolve, E2E_WARMUP_MS));
   const from = Date.now();
-  const cpuFrom = cpuSeconds(s.child.pid);
+  const cpuFrom = processCpuSeconds(s.child.pid);
   const gcFrom = s.progress!.gc;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
-  const cpuTo = cpuSeconds(s.child.pid);
+  const cpuTo = processCpuSeconds(s.child.pid);
   const gcTo = s.progress!.gc;
   const servingGc: GcCounts = {
     markCompacts: gcTo.markCompacts - gcFrom.markCompacts,
@@ -558,17 +557,6 @@ function cpuIndex(value: string, cores: number): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0 || n >= cores) throw new Error(`--serving-cpu must be a CPU index from 0 to ${cores - 1}, got '${value}'\n${USAGE}`);
   return n;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far; null where /proc can't tell. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
 }
 
 /** The append time of each record of `topic` (partition 0) at `offsets`, where the log keeps one. */

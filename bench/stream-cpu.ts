@@ -7,19 +7,13 @@
  *   taskset -c 1 npx node bench/stream-cpu.ts --jobs map
  */
 import { channel } from 'node:diagnostics_channel';
-import { readdirSync, readFileSync } from 'node:fs';
 import { BATCH_CHANNEL } from '../src/stream/index.ts';
+import { threadCpuSeconds } from './proc-cpu.ts';
 import { runStreamBench } from './stream.ts';
 
 /** CPU seconds (user + system) of every thread of this process, by "tid:name". */
 function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-    out.set(`${tid}:${name}`, (Number(fields[11]) + Number(fields[12])) / 100);
-  }
-  return out;
+  return new Map(threadCpuSeconds().map(({ tid, name, seconds }) => [`${tid}:${name}`, seconds]));
 }
 
 const args = process.argv.slice(2);
